@@ -1,0 +1,3 @@
+module mcplambda
+
+go 1.26
