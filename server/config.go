@@ -1,0 +1,139 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the transport's configuration, read from the environment by
+// ConfigFromEnv. The README's configuration table lists every variable.
+type Config struct {
+	Host string // HOST: address to listen on
+	Port int    // PORT
+	Path string // MCP_PATH: where the MCP endpoint lives
+
+	MaxBodyBytes         int64         // MAX_BODY_BYTES: largest POST body
+	SessionTTL           time.Duration // SESSION_TTL: idle time after which a session ends
+	MaxSessions          int           // MAX_SESSIONS: live sessions at once (0 = unlimited)
+	RequestTimeout       time.Duration // REQUEST_TIMEOUT: longest a request may run
+	KeepAlive            time.Duration // SSE_KEEPALIVE: interval of keep-alive comments on SSE streams
+	SSERetry             time.Duration // SSE_RETRY: reconnection delay suggested to clients
+	EventBuffer          int           // SSE_EVENT_BUFFER: events kept per stream for Last-Event-ID replay
+	MaxStreamsPerSession int           // SSE_MAX_STREAMS: streams kept per session for replay
+	AllowedOrigins       []string      // ALLOWED_ORIGINS: comma-separated; loopback origins are always allowed
+	AllowedHosts         []string      // ALLOWED_HOSTS: comma-separated Host values; default loopback names when HOST is loopback
+	ShutdownTimeout      time.Duration // SHUTDOWN_TIMEOUT: grace period for in-flight requests
+	LogLevel             slog.Level    // LOG_LEVEL: debug, info, warn, error
+	LogRequests          bool          // LOG_REQUESTS: one log line per HTTP request
+}
+
+// DefaultConfig is the configuration with no environment set.
+func DefaultConfig() Config {
+	return Config{
+		Host:                 "127.0.0.1",
+		Port:                 3000,
+		Path:                 "/mcp",
+		MaxBodyBytes:         4 << 20,
+		SessionTTL:           30 * time.Minute,
+		MaxSessions:          10000,
+		RequestTimeout:       5 * time.Minute,
+		KeepAlive:            15 * time.Second,
+		SSERetry:             time.Second,
+		EventBuffer:          256,
+		MaxStreamsPerSession: 32,
+		ShutdownTimeout:      30 * time.Second,
+		LogLevel:             slog.LevelInfo,
+		LogRequests:          true,
+	}
+}
+
+// Addr is HOST:PORT.
+func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// ConfigFromEnv reads the configuration through getenv (os.Getenv in
+// production, a map in tests). Every malformed value is reported, by name.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := DefaultConfig()
+	var errs []string
+	str := func(name string, dst *string) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			*dst = v
+		}
+	}
+	integer := func(name string, dst *int, min int) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < min {
+				errs = append(errs, fmt.Sprintf("%s=%q: want a whole number >= %d", name, v, min))
+				return
+			}
+			*dst = n
+		}
+	}
+	duration := func(name string, dst *time.Duration) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				if n, err2 := strconv.Atoi(v); err2 == nil {
+					d, err = time.Duration(n)*time.Second, nil
+				}
+			}
+			if err != nil || d < 0 {
+				errs = append(errs, fmt.Sprintf("%s=%q: want a duration such as 30s or 5m (or whole seconds)", name, v))
+				return
+			}
+			*dst = d
+		}
+	}
+	list := func(name string, dst *[]string) {
+		for _, part := range strings.Split(getenv(name), ",") {
+			if p := strings.TrimSpace(part); p != "" {
+				*dst = append(*dst, p)
+			}
+		}
+	}
+	str("HOST", &c.Host)
+	integer("PORT", &c.Port, 0)
+	str("MCP_PATH", &c.Path)
+	var body int
+	integer("MAX_BODY_BYTES", &body, 1024)
+	if body > 0 {
+		c.MaxBodyBytes = int64(body)
+	}
+	duration("SESSION_TTL", &c.SessionTTL)
+	integer("MAX_SESSIONS", &c.MaxSessions, 0)
+	duration("REQUEST_TIMEOUT", &c.RequestTimeout)
+	duration("SSE_KEEPALIVE", &c.KeepAlive)
+	duration("SSE_RETRY", &c.SSERetry)
+	integer("SSE_EVENT_BUFFER", &c.EventBuffer, 1)
+	integer("SSE_MAX_STREAMS", &c.MaxStreamsPerSession, 1)
+	list("ALLOWED_ORIGINS", &c.AllowedOrigins)
+	list("ALLOWED_HOSTS", &c.AllowedHosts)
+	duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	if v := strings.TrimSpace(getenv("LOG_LEVEL")); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, fmt.Sprintf("LOG_LEVEL=%q: want debug, info, warn or error", v))
+		}
+	}
+	if v := strings.TrimSpace(getenv("LOG_REQUESTS")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("LOG_REQUESTS=%q: want true or false", v))
+		}
+		c.LogRequests = b
+	}
+	if c.Port > 65535 {
+		errs = append(errs, fmt.Sprintf("PORT=%d: want 0-65535", c.Port))
+	}
+	if !strings.HasPrefix(c.Path, "/") {
+		errs = append(errs, fmt.Sprintf("MCP_PATH=%q: must start with /", c.Path))
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}

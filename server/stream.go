@@ -1,0 +1,338 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"mcplambda/mcp"
+)
+
+// A stream carries the server's messages for one POST (its notifications,
+// its requests to the client, and finally its response or responses) or
+// for one standalone GET. A POST stream starts undecided: if the handler
+// returns without sending anything, the answer goes out as plain JSON; the
+// first notification or request switches it to SSE. SSE events are kept in
+// a bounded buffer so a client that lost the connection can resume with
+// Last-Event-ID, and the stream's writer ("sink") can be replaced by the
+// resuming GET.
+type stream struct {
+	id         uint64 // unique within the session; 0 for streams that cannot be resumed
+	sess       *liveSession
+	h          *Handler
+	version    string
+	standalone bool
+
+	mu      sync.Mutex
+	mode    streamMode
+	w       http.ResponseWriter // the sink; nil while detached
+	rc      *http.ResponseController
+	kicked  chan struct{} // closed when the sink is replaced or the stream ends
+	buf     []byte
+	events  []storedEvent // ring of the last events, for replay
+	seq     uint64        // last event sequence number issued (0 = priming)
+	done    bool
+	doneCh  chan struct{}
+	pending int      // responses still owed (a batch owes several)
+	jsonOut [][]byte // responses collected while in JSON mode
+	batch   bool
+	ka      *time.Timer
+}
+
+type streamMode uint8
+
+const (
+	modeUndecided streamMode = iota
+	modeSSE
+)
+
+type storedEvent struct {
+	seq  uint64
+	data []byte
+}
+
+var (
+	hdrJSON        = []string{"application/json"}
+	hdrEventStream = []string{"text/event-stream"}
+	hdrNoCache     = []string{"no-cache, no-transform"}
+	hdrNoBuffering = []string{"no"}
+)
+
+func newStream(h *Handler, sess *liveSession, w http.ResponseWriter, version string, pending int) *stream {
+	return &stream{h: h, sess: sess, w: w, version: version, pending: pending}
+}
+
+// eventID encodes the stream and the sequence number so that a
+// Last-Event-ID names the stream to resume.
+func (st *stream) eventID(seq uint64) string {
+	return strconv.FormatUint(st.id, 10) + "-" + strconv.FormatUint(seq, 10)
+}
+
+func parseEventID(s string) (streamID, seq uint64, ok bool) {
+	a, b, found := strings.Cut(s, "-")
+	if !found {
+		return 0, 0, false
+	}
+	streamID, err1 := strconv.ParseUint(a, 10, 64)
+	seq, err2 := strconv.ParseUint(b, 10, 64)
+	return streamID, seq, err1 == nil && err2 == nil && streamID > 0
+}
+
+// send puts a notification or a server-to-client request on the stream.
+func (st *stream) send(msg []byte) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.done {
+		return ErrNotConnected
+	}
+	st.switchToSSELocked()
+	st.appendLocked(msg)
+	return nil
+}
+
+// finish delivers one response. The stream ends when every response owed
+// is delivered. A nil response (a request cancelled by the client, which
+// must not be answered) only counts down.
+func (st *stream) finish(resp []byte) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.done {
+		return
+	}
+	st.pending--
+	if st.mode == modeSSE {
+		if resp != nil {
+			st.appendLocked(resp)
+		}
+	} else if resp != nil {
+		st.jsonOut = append(st.jsonOut, resp)
+	}
+	if st.pending > 0 {
+		return
+	}
+	if st.mode == modeUndecided {
+		st.writeJSONLocked()
+	}
+	st.endLocked()
+}
+
+func (st *stream) writeJSONLocked() {
+	w := st.w
+	if w == nil {
+		return
+	}
+	if len(st.jsonOut) == 0 {
+		// Only cancelled requests: nothing to say.
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	w.Header()["Content-Type"] = hdrJSON
+	if !st.batch {
+		_, _ = w.Write(st.jsonOut[0])
+		return
+	}
+	buf := append(st.buf[:0], '[')
+	for i, r := range st.jsonOut {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, r...)
+	}
+	buf = append(buf, ']')
+	_, _ = w.Write(buf)
+}
+
+func (st *stream) endLocked() {
+	st.done = true
+	if st.doneCh != nil {
+		close(st.doneCh)
+	}
+	if st.kicked != nil {
+		close(st.kicked)
+		st.kicked = nil
+	}
+	if st.ka != nil {
+		st.ka.Stop()
+	}
+	st.w, st.rc = nil, nil
+}
+
+// close ends a stream that will get no more messages (session ended,
+// shutdown).
+func (st *stream) close() {
+	st.mu.Lock()
+	if !st.done {
+		st.endLocked()
+	}
+	st.mu.Unlock()
+}
+
+func (st *stream) switchToSSELocked() {
+	if st.mode == modeSSE {
+		return
+	}
+	st.mode = modeSSE
+	st.doneCh = make(chan struct{})
+	if st.sess != nil && st.id == 0 {
+		st.sess.register(st)
+	}
+	if st.w != nil {
+		st.startSSELocked(st.w)
+	}
+	st.armKeepAliveLocked()
+}
+
+// startSSELocked writes the SSE response head and, for clients of
+// 2025-11-25 and later, a priming event (an id and empty data) with a retry
+// hint, so that a client that loses the connection can come back with
+// Last-Event-ID.
+func (st *stream) startSSELocked(w http.ResponseWriter) {
+	hdr := w.Header()
+	hdr["Content-Type"] = hdrEventStream
+	hdr["Cache-Control"] = hdrNoCache
+	hdr["X-Accel-Buffering"] = hdrNoBuffering
+	w.WriteHeader(http.StatusOK)
+	if st.id != 0 && st.version >= mcp.Version20251125 {
+		st.buf, _ = mcp.AppendEvent(st.buf[:0], mcp.Event{ID: st.eventID(0), Retry: int(st.h.cfg.SSERetry / time.Millisecond)})
+		st.writeLocked(st.buf)
+	} else {
+		st.flushLocked()
+	}
+}
+
+func (st *stream) appendLocked(msg []byte) {
+	st.seq++
+	if st.id != 0 {
+		if max := st.h.cfg.EventBuffer; len(st.events) >= max && max > 0 {
+			copy(st.events, st.events[1:])
+			st.events = st.events[:len(st.events)-1]
+		}
+		st.events = append(st.events, storedEvent{seq: st.seq, data: msg})
+	}
+	if st.w == nil {
+		return
+	}
+	ev := mcp.Event{Name: "message", Data: msg}
+	if st.id != 0 {
+		ev.ID = st.eventID(st.seq)
+	}
+	st.buf, _ = mcp.AppendEvent(st.buf[:0], ev)
+	st.writeLocked(st.buf)
+}
+
+// writeLocked writes and flushes to the sink; a failed write detaches it
+// (the events stay buffered for a resuming client).
+func (st *stream) writeLocked(b []byte) {
+	if _, err := st.w.Write(b); err != nil {
+		st.w, st.rc = nil, nil
+		return
+	}
+	st.flushLocked()
+}
+
+func (st *stream) flushLocked() {
+	if st.rc == nil {
+		st.rc = http.NewResponseController(st.w)
+	}
+	if err := st.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		st.w, st.rc = nil, nil
+	}
+}
+
+func (st *stream) armKeepAliveLocked() {
+	if st.h.cfg.KeepAlive <= 0 {
+		return
+	}
+	if st.ka == nil {
+		st.ka = time.AfterFunc(st.h.cfg.KeepAlive, st.keepAlive)
+		return
+	}
+	st.ka.Reset(st.h.cfg.KeepAlive)
+}
+
+// keepAlive sends an SSE comment so idle proxies keep the connection open,
+// and marks the session used while a client listens.
+func (st *stream) keepAlive() {
+	st.mu.Lock()
+	if st.done {
+		st.mu.Unlock()
+		return
+	}
+	attached := st.w != nil
+	if attached {
+		st.buf = mcp.AppendComment(st.buf[:0], "keep-alive")
+		st.writeLocked(st.buf)
+	}
+	st.armKeepAliveLocked()
+	st.mu.Unlock()
+	if attached && st.sess != nil {
+		st.sess.touch()
+	}
+}
+
+// errEventsLost means the client asked to resume after events the buffer no
+// longer holds.
+var errEventsLost = errors.New("the events after that Last-Event-ID are no longer available")
+
+// attach makes w the stream's sink, first replaying the events after seq.
+// It returns a channel closed when the sink is replaced or the stream ends.
+func (st *stream) attach(w http.ResponseWriter, afterSeq uint64) (<-chan struct{}, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if afterSeq > st.seq {
+		return nil, errors.New("that Last-Event-ID was never sent on this stream")
+	}
+	if len(st.events) > 0 && afterSeq+1 < st.events[0].seq {
+		return nil, errEventsLost
+	}
+	if st.kicked != nil {
+		close(st.kicked) // the previous sink's owner returns
+	}
+	st.w, st.rc = w, nil
+	hdr := w.Header()
+	hdr["Content-Type"] = hdrEventStream
+	hdr["Cache-Control"] = hdrNoCache
+	hdr["X-Accel-Buffering"] = hdrNoBuffering
+	w.WriteHeader(http.StatusOK)
+	st.flushLocked()
+	for _, e := range st.events {
+		if e.seq <= afterSeq || st.w == nil {
+			continue
+		}
+		st.buf, _ = mcp.AppendEvent(st.buf[:0], mcp.Event{ID: st.eventID(e.seq), Name: "message", Data: e.data})
+		st.writeLocked(st.buf)
+	}
+	kicked := make(chan struct{})
+	if st.done {
+		st.w, st.rc = nil, nil
+		close(kicked)
+		return kicked, nil
+	}
+	st.kicked = kicked
+	st.armKeepAliveLocked()
+	return kicked, nil
+}
+
+// detach removes w as the sink if it still is.
+func (st *stream) detach(w http.ResponseWriter) {
+	st.mu.Lock()
+	if st.w == w {
+		st.w, st.rc = nil, nil
+	}
+	st.mu.Unlock()
+}
+
+func (st *stream) isSSE() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.mode == modeSSE
+}
+
+func (st *stream) attached() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.w != nil && !st.done
+}
