@@ -191,7 +191,7 @@ func DecodeMessage(data []byte) (*Message, error) {
 	var w wireMessage
 	if err := json.Unmarshal(data, &w); err != nil {
 		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) {
+		if errors.As(err, &ute) && ute.Field != "" {
 			return nil, &DecodeError{Code: CodeInvalidRequest, ID: salvageID(data), Reason: "invalid JSON-RPC message: field " + strconv.Quote(ute.Field) + " has the wrong type"}
 		}
 		if json.Valid(data) {

@@ -125,6 +125,8 @@ func (s *Server) callTool(ctx context.Context, c *Call, params json.RawMessage) 
 	args := p.Arguments
 	if len(args) == 0 || string(args) == "null" {
 		args = json.RawMessage("{}")
+	} else if args[0] != '{' {
+		return nil, mcp.Errorf(mcp.CodeInvalidParams, `invalid params: "arguments" must be an object`)
 	}
 	if err := e.schema.Validate(args); err != nil {
 		return mcp.ToolError("invalid arguments: " + err.Error()), nil

@@ -231,7 +231,7 @@ func refType(name string, x any) (match, ok bool) {
 			return true, true
 		case "integer":
 			if i := strings.IndexAny(string(x), "eE"); i >= 0 {
-				if e, err := strconv.Atoi(string(x)[i+1:]); err != nil || e > 10000 || e < -10000 {
+				if e, err := strconv.Atoi(string(x)[i+1:]); err != nil || e > 1000 || e < -1000 {
 					return false, false
 				}
 			}

@@ -1,0 +1,57 @@
+# Build, run, test and measure the MCP server. `make help` lists the targets.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+NPM_STAMP := test/node_modules/.package-lock.json
+FUZZTIME ?= 5s
+BENCHTIME ?= 5s
+
+.PHONY: help build run-local test unit fuzz conformance interop bench lint test-tools clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: ## static binaries in bin/
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/mcp-server ./cmd/mcp-server
+
+run-local: build ## serve http://127.0.0.1:3000/mcp without auth
+	HOST=$${HOST:-127.0.0.1} PORT=$${PORT:-3000} AUTH_METHOD=none ./bin/mcp-server
+
+# The pinned npm test tools (conformance suite, official SDK, Node 22).
+$(NPM_STAMP): test/package.json test/package-lock.json
+	npm ci --prefix test --no-audit --no-fund --loglevel=error
+test-tools: $(NPM_STAMP) ## install the pinned npm test tools
+
+test: lint test-tools ## every test: unit, race, conformance, interop, brief fuzzing
+	MCP_REQUIRE_NODE_TOOLS=1 $(GO) test -race -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory fuzz
+
+unit: ## Go tests only (tests needing npm tools skip when they are missing)
+	$(GO) test -race -count=1 ./...
+
+fuzz: ## run each fuzz target for FUZZTIME
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeMessage$$' -fuzztime=$(FUZZTIME) ./mcp
+	$(GO) test -run='^$$' -fuzz='^FuzzSSEDecoder$$' -fuzztime=$(FUZZTIME) ./mcp
+	$(GO) test -run='^$$' -fuzz='^FuzzSSERoundTrip$$' -fuzztime=$(FUZZTIME) ./mcp
+	$(GO) test -run='^$$' -fuzz='^FuzzValidate$$' -fuzztime=$(FUZZTIME) ./internal/jsonschema
+	$(GO) test -run='^$$' -fuzz='^FuzzPost$$' -fuzztime=$(FUZZTIME) ./server
+
+conformance: test-tools ## official MCP conformance suite against the fixture server
+	bash test/conformance/run.sh
+
+interop: test-tools ## official TypeScript SDK client against bin/mcp-server
+	MCP_REQUIRE_NODE_TOOLS=1 $(GO) test -race -count=1 -run TestTypeScriptSDKClient -v ./test/interop/
+
+bench: ## benchmarks: in-process allocations, loopback throughput, CPU per call, start time
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=2s ./...
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/bench-bare ./test/bench/bare
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/mcp-server ./cmd/mcp-server
+	$(GO) run ./test/bench/loadgen -duration $(BENCHTIME) -server bare=bin/bench-bare -server ours=bin/mcp-server -concurrency-test
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './test/node_modules/*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin test/results
