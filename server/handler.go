@@ -630,7 +630,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, principal *Princip
 		st = &stream{h: h, sess: ls, version: version, standalone: true, pending: 1}
 		ls.register(st)
 		st.mu.Lock()
-		if st.id == 0 || ls.ended { // the session ended meanwhile
+		if st.id == 0 || ls.stream(st.id) == nil { // the session ended meanwhile (ls.ended needs ls.mu)
 			st.mu.Unlock()
 			return h.sessionNotFound(w)
 		}
