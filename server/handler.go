@@ -123,6 +123,12 @@ func (h *Handler) sweepLoop() {
 // sweep ends sessions idle for longer than the TTL, and forgets live state
 // of sessions the store no longer has.
 func (h *Handler) sweep() {
+	// Sessions with work in flight or a listening client stay alive.
+	for _, ls := range h.sessions() {
+		if ls.busy() {
+			ls.keepFresh()
+		}
+	}
 	if ms, ok := h.store.(*MemoryStore); ok {
 		for _, id := range ms.Sweep() {
 			if ls := h.forget(id); ls != nil {

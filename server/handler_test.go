@@ -383,3 +383,31 @@ func TestRequestTimeout(t *testing.T) {
 		t.Fatalf("%+v", m)
 	}
 }
+
+// A session whose client only listens (open GET stream) or has a call in
+// flight does not expire.
+func TestBusySessionDoesNotExpire(t *testing.T) {
+	cfg := testConfig()
+	cfg.SessionTTL = 40 * time.Millisecond
+	env := newEnv(t, cfg, HandlerOptions{}, nil)
+	sid := env.initialize(mcp.LatestVersion, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	_, dec := env.sse(ctx, http.MethodGet, sid, "", map[string]string{"Accept": "text/event-stream"})
+	if _, err := dec.Next(); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		time.Sleep(30 * time.Millisecond)
+		env.h.sweep()
+	}
+	if r := env.post(sid, `{"jsonrpc":"2.0","id":1,"method":"ping"}`); r.status != 200 {
+		t.Fatalf("listening session expired: %d", r.status)
+	}
+	cancel()
+	waitFor(t, "stream detached", func() bool { return !env.h.sessions()[0].busy() })
+	time.Sleep(60 * time.Millisecond)
+	env.h.sweep()
+	if r := env.post(sid, `{"jsonrpc":"2.0","id":1,"method":"ping"}`); r.status != 404 {
+		t.Fatalf("idle session kept: %d", r.status)
+	}
+}

@@ -71,6 +71,15 @@ func (ls *liveSession) logSeverity() int { return int(ls.logSev.Load()) }
 
 func (ls *liveSession) touch() { ls.lastActive.Store(ls.h.now().UnixNano()) }
 
+// keepFresh marks the session used here and in the store, so a client that
+// only listens (an open GET stream) does not see its session expire.
+func (ls *liveSession) keepFresh() {
+	ls.touch()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = ls.h.store.Load(ctx, ls.id)
+}
+
 // register gives a stream its id and keeps it for resumption, evicting the
 // oldest finished streams beyond the per-session bound.
 func (ls *liveSession) register(st *stream) {

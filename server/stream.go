@@ -269,7 +269,7 @@ func (st *stream) keepAlive() {
 	st.armKeepAliveLocked()
 	st.mu.Unlock()
 	if attached && st.sess != nil {
-		st.sess.touch()
+		st.sess.keepFresh()
 	}
 }
 
