@@ -263,7 +263,6 @@ func TestPagination(t *testing.T) {
 	}
 }
 
-
 // A principal's session is invisible to anyone else.
 func TestSessionBoundToPrincipal(t *testing.T) {
 	auth := AuthenticatorFunc(func(r *http.Request) (*Principal, error) {
@@ -320,7 +319,9 @@ func TestDeleteCancelsInflight(t *testing.T) {
 	})
 	sid := env.initialize(mcp.LatestVersion, nil)
 	done := make(chan reply)
-	go func() { done <- env.post(sid, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"block"}}`) }()
+	go func() {
+		done <- env.post(sid, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"block"}}`)
+	}()
 	<-started
 	if r := env.do(http.MethodDelete, sid, "", nil); r.status != 200 {
 		t.Fatalf("delete %d", r.status)
@@ -350,7 +351,9 @@ func TestCancelledNotification(t *testing.T) {
 	})
 	sid := env.initialize(mcp.LatestVersion, nil)
 	done := make(chan reply)
-	go func() { done <- env.post(sid, `{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"block"}}`) }()
+	go func() {
+		done <- env.post(sid, `{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"block"}}`)
+	}()
 	<-started
 	if r := env.post(sid, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"c1","reason":"user"}}`); r.status != 202 {
 		t.Fatalf("cancel: %d", r.status)

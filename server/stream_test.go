@@ -370,7 +370,9 @@ func FuzzPost(f *testing.F) {
 	}
 	srv := New(Options{})
 	srv.MustAddTool(mcp.Tool{Name: "echo", InputSchema: json.RawMessage(`{"type":"object","properties":{"text":{"type":"string"}}}`)},
-		func(_ context.Context, _ *Call, a json.RawMessage) (*mcp.CallToolResult, error) { return mcp.ToolText(string(a)), nil })
+		func(_ context.Context, _ *Call, a json.RawMessage) (*mcp.CallToolResult, error) {
+			return mcp.ToolText(string(a)), nil
+		})
 	cfg := testConfig()
 	cfg.RequestTimeout = time.Second
 	h := NewHandler(srv, cfg, HandlerOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
