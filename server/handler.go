@@ -634,9 +634,11 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, principal *Princip
 		}
 	} else {
 		st = &stream{h: h, sess: ls, version: version, standalone: true, pending: 1}
-		ls.register(st)
+		if !ls.register(st) {
+			return h.sessionNotFound(w)
+		}
 		st.mu.Lock()
-		if st.id == 0 || ls.stream(st.id) == nil { // the session ended meanwhile (ls.ended needs ls.mu)
+		if st.done { // the session ended meanwhile: end() closed the stream
 			st.mu.Unlock()
 			return h.sessionNotFound(w)
 		}

@@ -81,14 +81,15 @@ func (ls *liveSession) keepFresh() {
 }
 
 // register gives a stream its id and keeps it for resumption, evicting the
-// oldest finished streams beyond the per-session bound.
-func (ls *liveSession) register(st *stream) {
+// oldest streams beyond the per-session bound. It reports false when the
+// session has already ended.
+func (ls *liveSession) register(st *stream) bool {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	ls.nextStream++
 	st.id = ls.nextStream
 	if ls.ended {
-		return
+		return false
 	}
 	ls.streams[st.id] = st
 	ls.order = append(ls.order, st.id)
@@ -104,6 +105,7 @@ func (ls *liveSession) register(st *stream) {
 		}
 		go old.close() // it may hold its own lock now; never wait for it under ours
 	}
+	return true
 }
 
 func (ls *liveSession) stream(id uint64) *stream {

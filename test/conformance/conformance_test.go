@@ -250,7 +250,6 @@ type suiteResult struct {
 }
 
 func runSuite(t *testing.T, root, node, suite, url, outDir string) suiteResult {
-	t.Helper()
 	timeout := 10 * time.Minute
 	if dl, ok := t.Deadline(); ok {
 		if rem := time.Until(dl) - time.Minute; rem < timeout {
@@ -400,7 +399,6 @@ func findResultDir(outDir, name string) string {
 }
 
 func report(t *testing.T, res suiteResult, fx *fixture) {
-	t.Helper()
 	scenarios, total := parse(res)
 
 	var scored, scoredOK, unscored int
@@ -457,6 +455,7 @@ func report(t *testing.T, res suiteResult, fx *fixture) {
 
 	failed := false
 	fail := func(format string, args ...any) {
+		t.Helper()
 		failed = true
 		t.Errorf(format, args...)
 	}
@@ -489,9 +488,13 @@ func report(t *testing.T, res suiteResult, fx *fixture) {
 	// Details for the failure: each failed check, the suite's raw output
 	// when it could not be parsed, and the end of the fixture's log.
 	for _, s := range scenarios {
+		kind := ""
+		if s.unscored != "" {
+			kind = " (not scored)"
+		}
 		for _, c := range s.checks {
 			if c.Status == "FAILURE" {
-				t.Logf("FAILED %s / %s: %s\n    details: %s", s.name, c.ID, c.ErrorMessage, truncate(string(c.Details), 2000))
+				t.Logf("FAILED%s %s / %s: %s\n    details: %s", kind, s.name, c.ID, c.ErrorMessage, truncate(string(c.Details), 2000))
 			}
 		}
 	}
