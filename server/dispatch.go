@@ -156,8 +156,8 @@ func (s *Server) callTool(ctx context.Context, c *Call, params json.RawMessage) 
 
 // ctxError turns a finished context into the JSON-RPC error for the request.
 func ctxError(ctx context.Context) *mcp.Error {
-	cause := context.Cause(ctx)
-	if errors.Is(cause, context.DeadlineExceeded) {
+	cause := CancelCause(ctx)
+	if errors.Is(cause, context.DeadlineExceeded) || errors.Is(cause, errRequestTimeout) {
 		return mcp.Errorf(mcp.CodeInternalError, "request timed out")
 	}
 	var e *mcp.Error

@@ -446,39 +446,34 @@ func (st *stream) status() int {
 	return http.StatusOK
 }
 
-// runRequest dispatches one request and delivers its response on st. The
-// request keeps running if the client drops an SSE connection (it may
-// resume); it is cancelled by notifications/cancelled, by the end of the
-// session, by the request timeout, or by a dropped connection that has no
-// resumable stream.
+// runRequest dispatches one request and delivers its response on st (see
+// callCtx for what cancels it).
 func (h *Handler) runRequest(r *http.Request, ls *liveSession, st *stream, principal *Principal, version string, msg *mcp.Message) {
-	ctx, cancel := context.WithCancelCause(context.WithoutCancel(r.Context()))
-	defer cancel(nil)
-	if h.cfg.RequestTimeout > 0 {
-		var stop context.CancelFunc
-		ctx, stop = context.WithTimeout(ctx, h.cfg.RequestTimeout)
-		defer stop()
-	}
-	if !ls.addInflight(msg.ID, cancel) {
+	x := &exchange{}
+	x.ctx.init(r, h.cfg.RequestTimeout, st)
+	if !ls.addInflight(msg.ID, &x.ctx) {
+		x.ctx.release()
 		st.finish(mcp.AppendErrorResponse(nil, msg.ID, &mcp.Error{Code: mcp.CodeSessionNotFound, Message: "session ended"}))
 		return
 	}
-	defer ls.removeInflight(msg.ID)
-	stopWatch := context.AfterFunc(r.Context(), func() {
-		if !st.isSSE() {
-			cancel(errors.New("the client disconnected"))
-		}
-	})
-	defer stopWatch()
-
 	state := ls.state.Load()
-	call := Call{id: msg.ID, version: version, principal: principal, clientCaps: &state.ClientCapabilities, out: st, sess: ls, subs: ls}
-	result, err := h.srv.dispatch(ctx, &call, msg.Method, msg.Params)
-	if errors.Is(context.Cause(ctx), errCancelledByClient) {
+	x.call = Call{id: msg.ID, version: version, principal: principal, clientCaps: &state.ClientCapabilities, out: st, sess: ls, subs: ls}
+	result, err := h.srv.dispatch(&x.ctx, &x.call, msg.Method, msg.Params)
+	ls.removeInflight(msg.ID)
+	cause := x.ctx.Cause()
+	x.ctx.release()
+	if errors.Is(cause, errCancelledByClient) {
 		st.finish(nil) // a cancelled request gets no response
 		return
 	}
 	st.finish(h.encodeResponse(msg.ID, msg.Method, result, err))
+}
+
+// exchange is one request in flight: its Call and its context, allocated
+// together.
+type exchange struct {
+	call Call
+	ctx  callCtx
 }
 
 func (h *Handler) encodeResponse(id mcp.ID, method string, result any, err error) []byte {

@@ -312,7 +312,7 @@ func TestDeleteCancelsInflight(t *testing.T) {
 			close(started)
 			<-ctx.Done()
 			mu.Lock()
-			cause = context.Cause(ctx)
+			cause = CancelCause(ctx)
 			mu.Unlock()
 			return nil, ctx.Err()
 		})
@@ -345,7 +345,7 @@ func TestCancelledNotification(t *testing.T) {
 		s.MustAddTool(mcp.Tool{Name: "block", Description: "d"}, func(ctx context.Context, _ *Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
 			close(started)
 			<-ctx.Done()
-			finished <- context.Cause(ctx)
+			finished <- CancelCause(ctx)
 			return nil, ctx.Err()
 		})
 	})

@@ -30,7 +30,7 @@ type liveSession struct {
 	lastActive atomic.Int64
 
 	mu         sync.Mutex
-	inflight   map[string]context.CancelCauseFunc
+	inflight   map[string]*callCtx
 	pending    map[string]chan *mcp.Message
 	streams    map[uint64]*stream
 	order      []uint64  // stream ids, oldest first, for eviction
@@ -48,7 +48,7 @@ func newLiveSession(h *Handler, st *SessionState) *liveSession {
 		id:          st.ID,
 		fingerprint: hex.EncodeToString(sum[:4]),
 		principal:   st.Principal,
-		inflight:    map[string]context.CancelCauseFunc{},
+		inflight:    map[string]*callCtx{},
 		pending:     map[string]chan *mcp.Message{},
 		streams:     map[uint64]*stream{},
 		closed:      make(chan struct{}),
@@ -143,13 +143,13 @@ func (ls *liveSession) sendStandalone(msg []byte) bool {
 	return false
 }
 
-func (ls *liveSession) addInflight(id mcp.ID, cancel context.CancelCauseFunc) bool {
+func (ls *liveSession) addInflight(id mcp.ID, c *callCtx) bool {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	if ls.ended {
 		return false
 	}
-	ls.inflight[id.String()] = cancel
+	ls.inflight[id.String()] = c
 	return true
 }
 
@@ -159,16 +159,21 @@ func (ls *liveSession) removeInflight(id mcp.ID) {
 	ls.mu.Unlock()
 }
 
-// errCancelledByClient is the cause of a context ended by
-// notifications/cancelled; such requests get no response.
-var errCancelledByClient = errors.New("cancelled by the client")
+// Causes of a cancelled call. errCancelledByClient (notifications/cancelled)
+// means the request gets no response.
+var (
+	errCancelledByClient = errors.New("cancelled by the client")
+	errClientGone        = errors.New("the client disconnected")
+	errRequestTimeout    = errors.New("request timed out (REQUEST_TIMEOUT)")
+	errCallFinished      = errors.New("the request has finished")
+)
 
 func (ls *liveSession) cancelRequest(id mcp.ID, reason string) {
 	ls.mu.Lock()
-	cancel := ls.inflight[id.String()]
+	c := ls.inflight[id.String()]
 	ls.mu.Unlock()
-	if cancel != nil {
-		cancel(errCancelledByClient)
+	if c != nil {
+		c.cancel(errCancelledByClient)
 	}
 }
 
@@ -247,7 +252,7 @@ func (ls *liveSession) end(cause error) {
 	}
 	ls.ended = true
 	close(ls.closed)
-	cancels := make([]context.CancelCauseFunc, 0, len(ls.inflight))
+	cancels := make([]*callCtx, 0, len(ls.inflight))
 	for _, c := range ls.inflight {
 		cancels = append(cancels, c)
 	}
@@ -258,7 +263,7 @@ func (ls *liveSession) end(cause error) {
 	ls.streams, ls.order, ls.getStreams = map[uint64]*stream{}, nil, nil
 	ls.mu.Unlock()
 	for _, c := range cancels {
-		c(cause)
+		c.cancel(cause)
 	}
 	for _, st := range streams {
 		st.close()
