@@ -94,6 +94,9 @@ func (id ID) MarshalJSON() ([]byte, error) {
 
 func (id *ID) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
+	if _, err := skipValue(b, 0, 0); err != nil {
+		return err
+	}
 	if err := validID(b); err != nil {
 		return err
 	}
@@ -102,28 +105,16 @@ func (id *ID) UnmarshalJSON(b []byte) error {
 }
 
 // validID accepts what JSON-RPC 2.0 allows as a request id: a string or a
-// number (MCP forbids null for requests; numbers with fractions are
-// discouraged by JSON-RPC but legal, so we keep them verbatim).
+// number (MCP forbids null for requests). b is already known to be one
+// valid JSON value, so the first byte tells its type.
 func validID(b []byte) error {
 	if len(b) == 0 {
 		return errors.New("id is empty")
 	}
-	switch c := b[0]; {
-	case c == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return errors.New("id is not a valid string")
-		}
+	if c := b[0]; c == '"' || c == '-' || (c >= '0' && c <= '9') {
 		return nil
-	case c == '-' || (c >= '0' && c <= '9'):
-		var n json.Number
-		if err := json.Unmarshal(b, &n); err != nil {
-			return errors.New("id is not a valid number")
-		}
-		return nil
-	default:
-		return errors.New("id must be a string or a number")
 	}
+	return errors.New("id must be a string or a number")
 }
 
 // Message is any JSON-RPC 2.0 message as read from the wire. Exactly one
@@ -160,17 +151,6 @@ func (m *Message) Kind() Kind {
 	return KindInvalid
 }
 
-// wireMessage is the decoding shadow of Message: it records whether an id
-// was present at all (a null id on a response is legal, on a request not).
-type wireMessage struct {
-	JSONRPC string          `json:"jsonrpc"`
-	ID      json.RawMessage `json:"id"`
-	Method  string          `json:"method"`
-	Params  json.RawMessage `json:"params"`
-	Result  json.RawMessage `json:"result"`
-	Error   *Error          `json:"error"`
-}
-
 // DecodeError tells why bytes are not a JSON-RPC message. Code is
 // CodeParseError for bytes that are not JSON and CodeInvalidRequest for JSON
 // that is not a valid message; ID is set when the id could still be read, so
@@ -186,68 +166,105 @@ func (e *DecodeError) Error() string { return e.Reason }
 // RPCError converts the decode error into the JSON-RPC error to send back.
 func (e *DecodeError) RPCError() *Error { return &Error{Code: e.Code, Message: e.Reason} }
 
-// DecodeMessage parses one JSON-RPC 2.0 message and checks its shape.
+// DecodeMessage parses one JSON-RPC 2.0 message and checks its shape. Member
+// names are matched exactly (JSON-RPC is case-sensitive) and unknown members
+// are ignored. Params and Result alias data: do not modify data afterwards.
 func DecodeMessage(data []byte) (*Message, error) {
-	var w wireMessage
-	if err := json.Unmarshal(data, &w); err != nil {
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) && ute.Field != "" {
-			return nil, &DecodeError{Code: CodeInvalidRequest, ID: salvageID(data), Reason: "invalid JSON-RPC message: field " + strconv.Quote(ute.Field) + " has the wrong type"}
+	m := &Message{}
+	var (
+		idRaw, errRaw []byte
+		badField      string
+		seen          uint8
+	)
+	const (
+		seenID = 1 << iota
+		seenMethod
+		seenResult
+		seenError
+		seenVersion
+	)
+	err := ScanObject(data, func(key, val []byte) error {
+		switch string(key) {
+		case "jsonrpc":
+			seen |= seenVersion
+			if v, ok := UnquoteString(val); ok {
+				m.JSONRPC = v
+			} else {
+				m.JSONRPC = "?"
+			}
+		case "id":
+			seen |= seenID
+			idRaw = val
+		case "method":
+			seen |= seenMethod
+			v, ok := UnquoteString(val)
+			if !ok {
+				badField = "method"
+			}
+			m.Method = v
+		case "params":
+			m.Params = val
+		case "result":
+			seen |= seenResult
+			m.Result = val
+		case "error":
+			seen |= seenError
+			errRaw = val
 		}
-		if json.Valid(data) {
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, errNotObject) {
 			return nil, &DecodeError{Code: CodeInvalidRequest, Reason: "invalid JSON-RPC message: expected a JSON object"}
 		}
-		return nil, &DecodeError{Code: CodeParseError, Reason: "parse error: body is not valid JSON"}
+		return nil, &DecodeError{Code: CodeParseError, Reason: "parse error: body is not valid JSON (" + err.Error() + ")"}
 	}
-	return fromWire(&w)
-}
-
-func fromWire(w *wireMessage) (*Message, error) {
-	m := &Message{JSONRPC: w.JSONRPC, Method: w.Method, Params: w.Params, Result: w.Result, Error: w.Error}
-	nullID := w.ID != nil && bytes.Equal(bytes.TrimSpace(w.ID), []byte("null"))
-	if w.ID != nil && !nullID {
-		if err := m.ID.UnmarshalJSON(w.ID); err != nil {
+	nullID := idRaw != nil && string(idRaw) == "null"
+	if idRaw != nil && !nullID {
+		if err := validID(idRaw); err != nil {
 			return nil, &DecodeError{Code: CodeInvalidRequest, Reason: "invalid JSON-RPC message: " + err.Error()}
 		}
-	} else if nullID && w.Method == "" {
+		m.ID = ID{raw: string(idRaw)}
+	} else if nullID && seen&seenMethod == 0 {
 		// A response may carry a null id (the peer could not read ours).
 		m.ID = NullID
 	}
-	if w.JSONRPC != "2.0" {
-		return nil, &DecodeError{Code: CodeInvalidRequest, ID: m.ID, Reason: `invalid JSON-RPC message: "jsonrpc" must be "2.0"`}
+	invalid := func(reason string) error {
+		return &DecodeError{Code: CodeInvalidRequest, ID: m.ID, Reason: "invalid JSON-RPC message: " + reason}
 	}
-	if nullID && w.Method != "" {
+	if badField != "" {
+		return nil, invalid(strconv.Quote(badField) + " must be a string")
+	}
+	if m.JSONRPC != "2.0" {
+		return nil, invalid(`"jsonrpc" must be "2.0"`)
+	}
+	if nullID && seen&seenMethod != 0 {
 		return nil, &DecodeError{Code: CodeInvalidRequest, Reason: "invalid JSON-RPC message: a request id must be a string or a number, not null"}
 	}
-	if w.Params != nil {
-		if p := bytes.TrimSpace(w.Params); len(p) > 0 && p[0] != '{' && p[0] != '[' {
-			return nil, &DecodeError{Code: CodeInvalidRequest, ID: m.ID, Reason: `invalid JSON-RPC message: "params" must be an object or an array`}
+	if m.Params != nil && m.Params[0] != '{' && m.Params[0] != '[' {
+		return nil, invalid(`"params" must be an object or an array`)
+	}
+	if seen&seenMethod != 0 && m.Method == "" {
+		return nil, invalid(`"method" must not be empty`)
+	}
+	if seen&seenMethod != 0 && seen&(seenResult|seenError) != 0 {
+		return nil, invalid("a request must not carry result or error")
+	}
+	if errRaw != nil {
+		if string(errRaw) != "null" {
+			m.Error = &Error{}
+			if err := json.Unmarshal(errRaw, m.Error); err != nil {
+				return nil, invalid(`"error" must be an object with a numeric "code" and a string "message"`)
+			}
 		}
 	}
-	if m.Kind() == KindInvalid {
-		reason := "invalid JSON-RPC message: need a method (request or notification) or an id with exactly one of result and error (response)"
-		return nil, &DecodeError{Code: CodeInvalidRequest, ID: m.ID, Reason: reason}
+	if string(m.Result) == "null" && seen&seenError != 0 {
+		m.Result = nil
 	}
-	if m.Method != "" && (w.Result != nil || w.Error != nil) {
-		return nil, &DecodeError{Code: CodeInvalidRequest, ID: m.ID, Reason: "invalid JSON-RPC message: a request must not carry result or error"}
+	if m.Kind() == KindInvalid {
+		return nil, invalid("need a method (request or notification) or an id with exactly one of result and error (response)")
 	}
 	return m, nil
-}
-
-// salvageID tries to read just the id of a message that failed to decode,
-// so the error response can still be correlated.
-func salvageID(data []byte) ID {
-	var probe struct {
-		ID json.RawMessage `json:"id"`
-	}
-	if json.Unmarshal(data, &probe) != nil || probe.ID == nil {
-		return ID{}
-	}
-	var id ID
-	if id.UnmarshalJSON(probe.ID) != nil {
-		return ID{}
-	}
-	return id
 }
 
 // IsBatch reports whether a body is a JSON array (a JSON-RPC batch).
@@ -268,12 +285,13 @@ func IsBatch(data []byte) bool {
 // decoded separately so one bad message does not spoil the others; errs[i]
 // is set where msgs[i] is nil.
 func DecodeBatch(data []byte) (msgs []*Message, errs []error, err error) {
-	var raws []json.RawMessage
-	if e := json.Unmarshal(data, &raws); e != nil {
-		if json.Valid(data) {
+	raws, e := scanArray(data)
+	if e != nil {
+		var se *SyntaxError
+		if errors.As(e, &se) && json.Valid(data) {
 			return nil, nil, &DecodeError{Code: CodeInvalidRequest, Reason: "invalid JSON-RPC batch"}
 		}
-		return nil, nil, &DecodeError{Code: CodeParseError, Reason: "parse error: body is not valid JSON"}
+		return nil, nil, &DecodeError{Code: CodeParseError, Reason: "parse error: body is not valid JSON (" + e.Error() + ")"}
 	}
 	if len(raws) == 0 {
 		return nil, nil, &DecodeError{Code: CodeInvalidRequest, Reason: "invalid JSON-RPC batch: the array is empty"}

@@ -229,3 +229,51 @@ func FuzzDecodeMessage(f *testing.F) {
 		}
 	})
 }
+
+// FuzzScanner checks the hand-written scanner against encoding/json: the
+// same inputs are valid JSON objects, and members come out the same.
+func FuzzScanner(f *testing.F) {
+	for _, s := range []string{`{"a":1,"b":[true,false,null],"c":{"d":"\u00e9\n"}}`, `{}`, `[1]`, `{"a":1e5,"b":-0.5E-3}`, `{"a":01}`, `{"a":"\x01"}`, `{"a" : 1 , }`, " {\"x\":\"\\ud800\"} "} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		members := map[string]string{}
+		err := ScanObject(data, func(k, v []byte) error {
+			key, ok := UnquoteString(append(append([]byte{'"'}, k...), '"'))
+			if !ok {
+				t.Fatalf("key %q not a string", k)
+			}
+			members[key] = string(v)
+			return nil
+		})
+		var want map[string]json.RawMessage
+		jerr := json.Unmarshal(data, &want)
+		valid := json.Valid(data)
+		switch {
+		case err == nil && jerr != nil:
+			t.Fatalf("scanner accepted %q; encoding/json: %v", data, jerr)
+		case err != nil && errors.Is(err, errNotObject) && !valid:
+			t.Fatalf("scanner called invalid JSON %q valid", data)
+		case err != nil && !errors.Is(err, errNotObject) && valid:
+			t.Fatalf("scanner rejected valid JSON %q: %v", data, err)
+		}
+		if err == nil && jerr == nil {
+			for k, v := range want {
+				// encoding/json keeps the last duplicate, as we do; compare compactly.
+				if !json.Valid([]byte(members[k])) || !jsonEqual(t, members[k], string(v)) {
+					t.Fatalf("member %q: scanner %q, encoding/json %q", k, members[k], v)
+				}
+			}
+		}
+	})
+}
+
+func jsonEqual(t *testing.T, a, b string) bool {
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return false
+	}
+	xb, _ := json.Marshal(x)
+	yb, _ := json.Marshal(y)
+	return string(xb) == string(yb)
+}

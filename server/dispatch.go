@@ -109,12 +109,9 @@ func jsonTypeName(kind string) string {
 }
 
 func (s *Server) callTool(ctx context.Context, c *Call, params json.RawMessage) (any, error) {
-	var p mcp.CallToolParams
-	if err := decodeParams(params, &p); err != nil {
+	p, err := decodeCallToolParams(params)
+	if err != nil {
 		return nil, err
-	}
-	if p.Name == "" {
-		return nil, mcp.Errorf(mcp.CodeInvalidParams, `invalid params: "name" is required`)
 	}
 	s.mu.RLock()
 	e := s.toolIndex[p.Name]
@@ -152,6 +149,59 @@ func (s *Server) callTool(ctx context.Context, c *Call, params json.RawMessage) 
 		res.Content = []mcp.Content{}
 	}
 	return res, nil
+}
+
+// decodeCallToolParams reads tools/call params in one pass without copying
+// (this is the hot path); the result aliases params.
+func decodeCallToolParams(params []byte) (mcp.CallToolParams, error) {
+	var p mcp.CallToolParams
+	if len(params) == 0 {
+		return p, mcp.Errorf(mcp.CodeInvalidParams, `invalid params: "name" is required`)
+	}
+	var meta []byte
+	err := mcp.ScanObject(params, func(key, val []byte) error {
+		switch string(key) {
+		case "name":
+			name, ok := mcp.UnquoteString(val)
+			if !ok {
+				return mcp.Errorf(mcp.CodeInvalidParams, `invalid params: "name" must be of type string`)
+			}
+			p.Name = name
+		case "arguments":
+			p.Arguments = val
+		case "_meta":
+			meta = val
+		}
+		return nil
+	})
+	if err != nil {
+		if e, ok := err.(*mcp.Error); ok {
+			return p, e
+		}
+		return p, mcp.Errorf(mcp.CodeInvalidParams, "invalid params: must be an object")
+	}
+	if meta != nil && string(meta) != "null" {
+		p.Meta = &mcp.RequestMeta{}
+		err := mcp.ScanObject(meta, func(key, val []byte) error {
+			if string(key) == "progressToken" {
+				if t := mcp.JSONType(val); t != "string" && t != "number" {
+					return mcp.Errorf(mcp.CodeInvalidParams, `invalid params: "_meta.progressToken" must be a string or a number`)
+				}
+				p.Meta.ProgressToken = val
+			}
+			return nil
+		})
+		if err != nil {
+			if e, ok := err.(*mcp.Error); ok {
+				return p, e
+			}
+			return p, mcp.Errorf(mcp.CodeInvalidParams, `invalid params: "_meta" must be an object`)
+		}
+	}
+	if p.Name == "" {
+		return p, mcp.Errorf(mcp.CodeInvalidParams, `invalid params: "name" is required`)
+	}
+	return p, nil
 }
 
 // ctxError turns a finished context into the JSON-RPC error for the request.

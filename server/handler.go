@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -316,22 +317,14 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, principal *Princi
 	if r.ContentLength > h.cfg.MaxBodyBytes {
 		return h.tooLarge(w)
 	}
-	buf := bodyPool.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= 64<<10 {
-			buf.Reset()
-			bodyPool.Put(buf)
-		}
-	}()
-	buf.Reset()
-	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)); err != nil {
+	body, err := h.readBody(w, r)
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return h.tooLarge(w)
 		}
 		return h.writeError(w, http.StatusBadRequest, mcp.NullID, mcp.CodeParseError, "could not read the request body: "+err.Error())
 	}
-	body := buf.Bytes()
 	if mcp.IsBatch(body) {
 		info.rpcMethod = "batch"
 		return h.postBatch(w, r, principal, body, info)
@@ -371,6 +364,28 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, principal *Princi
 	st := newStream(h, ls, w, version, 1)
 	h.runRequest(r, ls, st, principal, version, msg)
 	return st.status()
+}
+
+// readBody reads the whole body, at most MaxBodyBytes. Decoded messages
+// alias the returned slice, so it is never reused.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n >= 0 && n <= h.cfg.MaxBodyBytes {
+		// net/http stops the body at Content-Length: read it in one piece.
+		body := make([]byte, n)
+		_, err := io.ReadFull(r.Body, body)
+		return body, err
+	}
+	buf := bodyPool.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<10 {
+			bodyPool.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(buf.Bytes()), nil
 }
 
 func (h *Handler) tooLarge(w http.ResponseWriter) int {
@@ -440,7 +455,7 @@ func (h *Handler) postBatch(w http.ResponseWriter, r *http.Request, principal *P
 func (st *stream) status() int {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.mode == modeUndecided && len(st.jsonOut) == 0 {
+	if st.mode == modeUndecided && st.jsonOne == nil && len(st.jsonOut) == 0 {
 		return http.StatusAccepted
 	}
 	return http.StatusOK
@@ -484,12 +499,20 @@ func (h *Handler) encodeResponse(id mcp.ID, method string, result any, err error
 		}
 		return mcp.AppendErrorResponse(nil, id, rpcErr)
 	}
+	if a, ok := result.(mcp.JSONAppender); ok {
+		out, aerr := mcp.AppendResultResponse(make([]byte, 0, 256), id, a)
+		if aerr == nil {
+			return out
+		}
+		h.log.Error("result not encodable", "rpc_method", method, "error", aerr)
+		return mcp.AppendErrorResponse(nil, id, &mcp.Error{Code: mcp.CodeInternalError, Message: "internal error: the result could not be encoded"})
+	}
 	b, merr := json.Marshal(result)
 	if merr != nil {
 		h.log.Error("result not encodable", "rpc_method", method, "error", merr)
 		return mcp.AppendErrorResponse(nil, id, &mcp.Error{Code: mcp.CodeInternalError, Message: "internal error: the result could not be encoded"})
 	}
-	return mcp.AppendResponse(make([]byte, 0, len(b)+len(id.String())+32), id, b)
+	return mcp.AppendResponse(make([]byte, 0, len(b)+len(id.String())+len(`{"jsonrpc":"2.0","id":,"result":}`)), id, b)
 }
 
 // notification handles a client notification.
@@ -588,7 +611,7 @@ func (h *Handler) lookup(w http.ResponseWriter, r *http.Request, principal *Prin
 	ls.touch()
 	info.session = ls.fingerprint
 	version := state.ProtocolVersion
-	if hv := r.Header.Get("MCP-Protocol-Version"); hv != "" && hv != version {
+	if hv := r.Header.Get("Mcp-Protocol-Version"); hv != "" && hv != version {
 		if !mcp.IsSessionVersion(hv) {
 			return nil, "", h.writeError(w, http.StatusBadRequest, mcp.NullID, mcp.CodeInvalidRequest,
 				"Bad Request: unsupported MCP-Protocol-Version "+quoteShort(hv)+" (supported: "+strings.Join(mcp.SessionVersions, ", ")+")")
@@ -614,7 +637,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, principal *Princip
 	}
 	var st *stream
 	var kicked <-chan struct{}
-	if last := r.Header.Get("Last-Event-ID"); last != "" {
+	if last := r.Header.Get("Last-Event-Id"); last != "" {
 		sid, seq, ok := parseEventID(last)
 		if ok {
 			st = ls.stream(sid)

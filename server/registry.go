@@ -104,13 +104,27 @@ func New(opts Options) *Server {
 // Info returns the server's implementation info.
 func (s *Server) Info() mcp.Implementation { return s.opts.Info }
 
-var toolNameRE = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,128}$`)
+// validToolName checks the spec's SHOULD rule for tool names: 1-128 of
+// A-Z a-z 0-9 _ - . (a byte loop: the equivalent regexp costs a millisecond
+// of start-up to compile).
+func validToolName(name string) bool {
+	if len(name) == 0 || len(name) > 128 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
 
 // AddTool registers (or replaces) a tool. A nil InputSchema means "no
 // arguments" ({"type":"object"}). It fails for an invalid name or a schema
 // the validator cannot honour, so mistakes show at start, not per call.
 func (s *Server) AddTool(tool mcp.Tool, h ToolHandler) error {
-	if !toolNameRE.MatchString(tool.Name) {
+	if !validToolName(tool.Name) {
 		return fmt.Errorf("tool name %q: use 1-128 of A-Z a-z 0-9 _ - .", tool.Name)
 	}
 	if len(tool.InputSchema) == 0 {

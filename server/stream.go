@@ -37,7 +37,8 @@ type stream struct {
 	done    bool
 	doneCh  chan struct{}
 	pending int      // responses still owed (a batch owes several)
-	jsonOut [][]byte // responses collected while in JSON mode
+	jsonOne []byte   // the response, in JSON mode (one request)
+	jsonOut [][]byte // the responses, in JSON mode (a batch)
 	batch   bool
 	ka      *time.Timer
 }
@@ -108,7 +109,11 @@ func (st *stream) finish(resp []byte) {
 			st.appendLocked(resp)
 		}
 	} else if resp != nil {
-		st.jsonOut = append(st.jsonOut, resp)
+		if st.batch {
+			st.jsonOut = append(st.jsonOut, resp)
+		} else {
+			st.jsonOne = resp
+		}
 	}
 	if st.pending > 0 {
 		return
@@ -124,14 +129,14 @@ func (st *stream) writeJSONLocked() {
 	if w == nil {
 		return
 	}
-	if len(st.jsonOut) == 0 {
+	if st.jsonOne == nil && len(st.jsonOut) == 0 {
 		// Only cancelled requests: nothing to say.
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
 	w.Header()["Content-Type"] = hdrJSON
 	if !st.batch {
-		_, _ = w.Write(st.jsonOut[0])
+		_, _ = w.Write(st.jsonOne)
 		return
 	}
 	buf := append(st.buf[:0], '[')
