@@ -10,8 +10,10 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"mcplambda/greetings"
+	"mcplambda/internal/logbuf"
 	"mcplambda/mcp"
 	"mcplambda/server"
 )
@@ -35,7 +37,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// Buffered: one write per request line would cost more than the request.
+	logOut := logbuf.New(os.Stderr, 32<<10, 200*time.Millisecond)
+	defer logOut.Close()
+	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	if m := strings.ToLower(strings.TrimSpace(os.Getenv("AUTH_METHOD"))); m != "" && m != "none" {
 		return fmt.Errorf("AUTH_METHOD=%q: this build serves without authentication only (AUTH_METHOD=none)", m)
 	}
