@@ -194,6 +194,19 @@ func (h *Handler) resourceUpdated(uri string) {
 	}
 }
 
+func (h *Handler) broadcastLog(level mcp.LoggingLevel, logger string, data any) {
+	msg, err := mcp.AppendRequest(nil, mcp.ID{}, mcp.NotificationMessage, mcp.LoggingMessageParams{Level: level, Logger: logger, Data: data})
+	if err != nil {
+		h.log.Error("log notification not encodable", "error", err)
+		return
+	}
+	for _, ls := range h.sessions() {
+		if level.Severity() >= ls.logSeverity() {
+			ls.sendStandalone(msg)
+		}
+	}
+}
+
 func (h *Handler) sessions() []*liveSession {
 	h.mu.RLock()
 	defer h.mu.RUnlock()

@@ -293,9 +293,20 @@ func (s *Server) NotifyResourceUpdated(uri string) {
 	})
 }
 
+// Log sends a notifications/message that belongs to no request to every
+// session whose logging level lets it through, on its standalone (GET)
+// stream. Sessions without an open stream miss it.
+func (s *Server) Log(level mcp.LoggingLevel, logger string, data any) {
+	s.listeners.Range(func(k, _ any) bool {
+		k.(changeListener).broadcastLog(level, logger, data)
+		return true
+	})
+}
+
 type changeListener interface {
 	listChanged(method string)
 	resourceUpdated(uri string)
+	broadcastLog(level mcp.LoggingLevel, logger string, data any)
 }
 
 func (s *Server) listChanged(method string) {

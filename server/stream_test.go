@@ -185,6 +185,16 @@ func TestStandaloneStreamGetsListChangedAndResourceUpdates(t *testing.T) {
 	if r := env.post(sid, `{"jsonrpc":"2.0","id":1,"method":"resources/unsubscribe","params":{"uri":"test://r"}}`); r.status != 200 {
 		t.Fatal(r.status)
 	}
+	// Server-wide log messages honour each session's level.
+	if r := env.post(sid, `{"jsonrpc":"2.0","id":1,"method":"logging/setLevel","params":{"level":"warning"}}`); r.status != 200 {
+		t.Fatal(r.status)
+	}
+	env.srv.Log(mcp.LevelInfo, "srv", "filtered")
+	env.srv.Log(mcp.LevelError, "srv", "delivered")
+	m, _ = nextMessage(t, dec)
+	if m.Method != mcp.NotificationMessage || !strings.Contains(string(m.Params), "delivered") {
+		t.Fatalf("got %s %s", m.Method, m.Params)
+	}
 	_ = other
 }
 
