@@ -65,3 +65,33 @@ func BenchmarkCompile(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkValidateConformance is the MCP conformance schema ($ref, allOf,
+// anyOf, if/then/else, additionalProperties).
+func BenchmarkValidateConformance(b *testing.B) {
+	benchValidate(b, conformanceSchema, `{"name":"Alice","address":{"street":"1 Main St","city":"Paris"},"contactMethod":"phone","phone":"555"}`, false)
+}
+
+// BenchmarkValidateRecursive is a tree schema referencing itself.
+func BenchmarkValidateRecursive(b *testing.B) {
+	benchValidate(b, `{"$defs":{"node":{"type":"object","properties":{"value":{"type":"integer"},"children":{"type":"array",`+
+		`"items":{"$ref":"#/$defs/node"}}},"required":["value"],"additionalProperties":false}},"$ref":"#/$defs/node"}`,
+		`{"value":1,"children":[{"value":2,"children":[{"value":3},{"value":4}]},{"value":5,"children":[{"value":6}]}]}`, false)
+}
+
+// BenchmarkValidateUnevaluated is a Pydantic-like model composed with allOf
+// and closed with unevaluatedProperties.
+func BenchmarkValidateUnevaluated(b *testing.B) {
+	benchValidate(b, `{"$defs":{"Base":{"properties":{"id":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"},"uniqueItems":true}},"required":["id"]}},`+
+		`"allOf":[{"$ref":"#/$defs/Base"}],"properties":{"price":{"type":"number","multipleOf":0.01}},"unevaluatedProperties":false}`,
+		`{"id":7,"tags":["a","b","c"],"price":19.99}`, false)
+}
+
+func BenchmarkCompileConformance(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Compile([]byte(conformanceSchema)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -20,8 +20,25 @@ const (
 	msgAnyOf       = "must match at least one schema in anyOf"
 	msgOneOfNone   = "must match exactly one schema in oneOf, but matches none"
 	msgOneOfMany   = "must match exactly one schema in oneOf, but matches more than one"
+	msgAddItem     = "additional item is not allowed"
+	msgUnevaluated = "unevaluated property is not allowed"
+	msgPropName    = "invalid property name: "
+	msgUnique      = "must not contain duplicate items"
+	msgTooComplex  = "arguments are too costly to validate against this schema"
 	maxLinearKeys  = 32      // objects with more keys use a map for duplicate detection
 	maxPooledBytes = 1 << 16 // larger scratch buffers are not kept in the pool
+)
+
+// Validation work is metered so that a schema whose subschemas apply to
+// the same value many times over (through $ref, or nested anyOf) cannot
+// make Validate run for an unbounded time. A unit is roughly one byte of
+// instance scanned; the budget is far above what any sensible schema
+// needs (each value is visited by a handful of subschemas).
+const (
+	workBase    = 1 << 24
+	workPerByte = 256
+	workCall    = 32 // one subschema applied to one value
+	workMember  = 8  // one object member or array item visited
 )
 
 // failure codes
@@ -57,8 +74,14 @@ type state struct {
 	depth int
 	path  [maxDepth]seg
 
+	// Metering (see workBase).
+	work    int
+	budget  int
+	aborted bool // the budget ran out: the instance is rejected
+
 	// The most recent failure.
 	fcode    uint8
+	fprefix  string // prepended to the message (propertyNames)
 	fmsg     string
 	fgot     string
 	fextra   string // a property name appended to the path (required)
@@ -70,6 +93,8 @@ type state struct {
 	keys   []keyRef
 	buf1   []byte
 	buf2   []byte
+	ev     []uint64   // unevaluatedProperties: evaluated-member bit sets, used as a stack
+	uniq   []uniqItem // uniqueItems scratch
 }
 
 var statePool = sync.Pool{New: func() any { return new(state) }}
@@ -79,10 +104,16 @@ var statePool = sync.Pool{New: func() any { return new(state) }}
 // order. Syntactically invalid JSON, instances nested deeper than 64 levels
 // and objects with duplicate keys are rejected before schema checks.
 // A nil Schema accepts every well-formed instance.
+//
+// The work is bounded in proportion to the instance's size: a schema that
+// makes subschemas apply to the same values exponentially many times
+// (through $ref or nested anyOf) gets the instance rejected with "arguments
+// are too costly to validate against this schema" rather than a hang.
 func (s *Schema) Validate(instance []byte) error {
 	v := statePool.Get().(*state)
 	v.data = instance
 	v.depth = 0
+	v.work, v.budget, v.aborted = 0, workBase+workPerByte*len(instance), false
 	var err error
 	if !v.wellFormed() {
 		err = v.makeError()
@@ -90,13 +121,18 @@ func (s *Schema) Validate(instance []byte) error {
 			v.levels[i].set = nil
 		}
 	} else if s != nil && s.root != nil {
-		if _, ok := v.value(s.root, skipWS(instance, 0)); !ok {
+		_, ok := v.value(s.root, skipWS(instance, 0))
+		if v.aborted {
+			err = &ValidationError{Message: msgTooComplex}
+		} else if !ok {
 			err = v.makeError()
 		}
 	}
 	v.data = nil
 	v.keys = v.keys[:0]
-	v.fmsg, v.fgot, v.fextra = "", "", ""
+	v.ev = v.ev[:0]
+	v.uniq = v.uniq[:0]
+	v.fmsg, v.fgot, v.fextra, v.fprefix = "", "", "", ""
 	if cap(v.buf1) > maxPooledBytes {
 		v.buf1 = nil
 	}
@@ -106,6 +142,12 @@ func (s *Schema) Validate(instance []byte) error {
 	if cap(v.keys) > maxPooledBytes {
 		v.keys = nil
 	}
+	if cap(v.ev) > maxPooledBytes/8 {
+		v.ev = nil
+	}
+	if cap(v.uniq) > maxPooledBytes/24 {
+		v.uniq = nil
+	}
 	statePool.Put(v)
 	return err
 }
@@ -113,7 +155,7 @@ func (s *Schema) Validate(instance []byte) error {
 // fail records a failure at the current path and returns false.
 func (v *state) fail(code uint8, msg, got string) bool {
 	v.fcode, v.fmsg, v.fgot = code, msg, got
-	v.fextra, v.hasExtra = "", false
+	v.fextra, v.hasExtra, v.fprefix = "", false, ""
 	v.flen = copy(v.fpath[:], v.path[:v.depth])
 	return false
 }
@@ -138,7 +180,7 @@ func (v *state) makeError() *ValidationError {
 	if v.hasExtra {
 		b = appendPathKey(b, v.fextra, v.flen == 0)
 	}
-	return &ValidationError{Path: string(b), Message: v.fmsg + v.fgot}
+	return &ValidationError{Path: string(b), Message: v.fprefix + v.fmsg + v.fgot}
 }
 
 func (v *state) decode1(s []byte) []byte {
@@ -329,18 +371,31 @@ func kindOf(c byte) typeMask {
 }
 
 // value validates the well-formed value at data[pos] against n. It returns
-// the index just past the value, or false after recording a failure.
+// the index just past the value, or -1 when it did not need to find it, or
+// false after recording a failure.
+//
+// Keywords are checked in a fixed order, so that the first failure is
+// deterministic: type, enum, const; the keywords of the value's kind
+// (members or items in document order, then counts); then $ref, allOf,
+// anyOf, oneOf, not, if/then/else, dependentSchemas and finally
+// unevaluatedProperties.
 func (v *state) value(n *node, pos int) (int, bool) {
-	d := v.data
 	if n.trivial {
-		return skipValue(d, pos), true
+		return -1, true
 	}
+	if v.work += workCall; v.work > v.budget {
+		v.aborted = true
+	}
+	if v.aborted {
+		return 0, false
+	}
+	d := v.data
 	if n.never {
 		return 0, v.fail(codeOther, msgFalse, "")
 	}
 	k := kindOf(d[pos])
 	if n.types != 0 && n.types&k == 0 {
-		if k != tNumber || n.types&tInteger == 0 || !isIntegerLiteral(d[pos:skipNumber(d, pos)]) {
+		if k != tNumber || n.types&tInteger == 0 || !v.isInteger(pos) {
 			return 0, v.fail(codeType, n.typeMsg, k.name())
 		}
 	}
@@ -367,27 +422,37 @@ func (v *state) value(n *node, pos int) (int, bool) {
 			end, ok = v.str(n, pos)
 		}
 	case tNumber:
-		if n.nums != nil {
+		if n.hasNum {
 			end, ok = v.number(n, pos)
 		}
 	}
 	if !ok {
 		return 0, false
 	}
+	var e int
 
-	for _, b := range n.allOf {
-		if end, ok = v.value(b, pos); !ok {
+	if n.ref != nil {
+		if e, ok = v.value(n.ref, pos); !ok {
 			return 0, false
 		}
+		end = max(end, e)
+	}
+	for _, b := range n.allOf {
+		if e, ok = v.value(b, pos); !ok {
+			return 0, false
+		}
+		end = max(end, e)
 	}
 	if n.anyOf != nil {
 		matched := false
 		deep, nDeep := -1, 0
 		for bi, b := range n.anyOf {
-			var e int
 			if e, matched = v.value(b, pos); matched {
-				end = e
+				end = max(end, e)
 				break
+			}
+			if v.aborted {
+				return 0, false
 			}
 			if !v.typeFailHere() {
 				nDeep++
@@ -408,7 +473,9 @@ func (v *state) value(n *node, pos int) (int, bool) {
 				if matches++; matches > 1 {
 					return 0, v.fail(codeOther, msgOneOfMany, "")
 				}
-				end = e
+				end = max(end, e)
+			} else if v.aborted {
+				return 0, false
 			} else if !v.typeFailHere() {
 				nDeep++
 				if deep < 0 {
@@ -424,12 +491,50 @@ func (v *state) value(n *node, pos int) (int, bool) {
 		if _, ok := v.value(n.not, pos); ok {
 			return 0, v.fail(codeOther, msgNot, "")
 		}
+		if v.aborted {
+			return 0, false
+		}
 	}
-
-	if end < 0 {
-		end = skipValue(d, pos)
+	if n.ifs != nil && (n.then != nil || n.els != nil) {
+		_, ok := v.value(n.ifs, pos)
+		if v.aborted {
+			return 0, false
+		}
+		b := n.els
+		if ok {
+			b = n.then
+		}
+		if b != nil {
+			if e, ok = v.value(b, pos); !ok {
+				return 0, false
+			}
+			end = max(end, e)
+		}
+	}
+	if k == tObject {
+		for _, dep := range n.depSch {
+			if v.hasKey(pos, dep.name) {
+				if e, ok = v.value(dep.schema, pos); !ok {
+					return 0, false
+				}
+				end = max(end, e)
+			}
+		}
+		if n.unevaluated != nil {
+			if e, ok = v.unevaluatedProps(n, pos); !ok {
+				return 0, false
+			}
+			end = max(end, e)
+		}
 	}
 	return end, true
+}
+
+// isInteger reports whether the number at data[pos] is an integer.
+func (v *state) isInteger(pos int) bool {
+	end := skipNumber(v.data, pos)
+	v.work += end - pos
+	return isIntegerLiteral(v.data[pos:end])
 }
 
 // typeFailHere reports whether the last failure was a type mismatch of the
@@ -454,6 +559,38 @@ func (v *state) noMatch(branches []*node, typeMsg, generic string, deep, nDeep, 
 	return v.fail(codeOther, generic, "")
 }
 
+// member validates the member or item at data[pos] against sub, the path
+// segment for it being in place at v.path[v.depth]. never is the message
+// if sub is false.
+func (v *state) member(sub *node, pos int, never string) (int, bool) {
+	v.depth++
+	var end int
+	var ok bool
+	if sub.never {
+		ok = v.fail(codeOther, never, "")
+	} else {
+		end, ok = v.value(sub, pos)
+	}
+	v.depth--
+	return end, ok
+}
+
+// skip returns the index just past the value at data[pos].
+func (v *state) skip(pos int) int {
+	end := skipValue(v.data, pos)
+	v.work += end - pos
+	return end
+}
+
+// keyName returns the decoded key whose content is data[ks:ke].
+func (v *state) keyName(ks, ke int, fl uint8) []byte {
+	name := v.data[ks:ke]
+	if needsDecode(name, fl) {
+		name = v.decode1(name)
+	}
+	return name
+}
+
 func (v *state) object(n *node, pos int) (int, bool) {
 	d := v.data
 	var seen uint64 // bit i: required[i] is present (i < 64)
@@ -463,6 +600,7 @@ func (v *state) object(n *node, pos int) (int, bool) {
 		i++
 	} else {
 		for {
+			v.work += workMember
 			ks := i + 1
 			ke, fl := scanString(d, ks)
 			i = skipWS(d, skipWS(d, ke+1)+1) // past ':'
@@ -470,43 +608,55 @@ func (v *state) object(n *node, pos int) (int, bool) {
 			if n.maxProps >= 0 && nkeys > n.maxProps {
 				return 0, v.fail(codeOther, n.maxPropsMsg, "")
 			}
-			var sub *node
-			if n.props != nil {
-				name := d[ks:ke]
-				if needsDecode(name, fl) {
-					name = v.decode1(name)
-				}
-				if p := n.props[string(name)]; p != nil {
-					if p.req >= 0 && p.req < 64 {
-						seen |= 1 << p.req
-					}
-					sub = p.schema
-				}
-			}
-			if sub == nil {
-				sub = n.additional
-			}
-			if sub == nil {
-				i = skipValue(d, i)
-			} else {
-				v.path[v.depth] = seg{a: ks, b: ke, key: true}
+			v.path[v.depth] = seg{a: ks, b: ke, key: true}
+			if n.propNames != nil {
 				v.depth++
-				var ok bool
-				if sub.never {
-					if sub == n.additional {
-						ok = v.fail(codeOther, msgAdditional, "")
-					} else {
-						ok = v.fail(codeOther, msgPropFalse, "")
-					}
-				} else {
-					i, ok = v.value(sub, i)
-				}
+				_, ok := v.value(n.propNames, ks-1) // the key as a string value
 				v.depth--
 				if !ok {
+					v.fprefix = msgPropName
 					return 0, false
 				}
 			}
-			i = skipWS(d, i)
+			end := -1
+			matched := false
+			var ok bool
+			if n.props != nil {
+				if p := n.props[string(v.keyName(ks, ke, fl))]; p != nil {
+					if p.req >= 0 && p.req < 64 {
+						seen |= 1 << p.req
+					}
+					if p.schema != nil {
+						matched = true
+						if end, ok = v.member(p.schema, i, msgPropFalse); !ok {
+							return 0, false
+						}
+					}
+				}
+			}
+			for pi := range n.patterns {
+				p := &n.patterns[pi]
+				if !p.re.Match(v.keyName(ks, ke, fl)) {
+					continue
+				}
+				matched = true
+				if p.schema != nil {
+					var e int
+					if e, ok = v.member(p.schema, i, msgPropFalse); !ok {
+						return 0, false
+					}
+					end = max(end, e)
+				}
+			}
+			if !matched && n.additional != nil {
+				if end, ok = v.member(n.additional, i, msgAdditional); !ok {
+					return 0, false
+				}
+			}
+			if end < 0 {
+				end = v.skip(i)
+			}
+			i = skipWS(d, end)
 			if d[i] == ',' {
 				i = skipWS(d, i+1)
 				continue
@@ -528,6 +678,18 @@ func (v *state) object(n *node, pos int) (int, bool) {
 			return 0, false
 		}
 	}
+	for _, dep := range n.depReq {
+		if !v.hasKey(pos, dep.name) {
+			continue
+		}
+		for _, q := range dep.req {
+			if !v.hasKey(pos, q) {
+				v.fail(codeOther, dep.msg, "")
+				v.fextra, v.hasExtra = q, true
+				return 0, false
+			}
+		}
+	}
 	if n.minProps >= 0 && nkeys < n.minProps {
 		return 0, v.fail(codeOther, n.minPropsMsg, "")
 	}
@@ -542,16 +704,15 @@ func (v *state) hasKey(pos int, name string) bool {
 		return false
 	}
 	for {
+		v.work += workMember
 		ks := i + 1
 		ke, fl := scanString(d, ks)
-		key := d[ks:ke]
-		if needsDecode(key, fl) {
-			key = v.decode1(key)
-		}
-		if string(key) == name {
+		if string(v.keyName(ks, ke, fl)) == name {
 			return true
 		}
-		i = skipWS(d, skipValue(d, skipWS(d, skipWS(d, ke+1)+1)))
+		vs := skipWS(d, skipWS(d, ke+1)+1)
+		i = skipWS(d, skipValue(d, vs))
+		v.work += i - vs
 		if d[i] == '}' {
 			return false
 		}
@@ -561,29 +722,49 @@ func (v *state) hasKey(pos int, name string) bool {
 
 func (v *state) array(n *node, pos int) (int, bool) {
 	d := v.data
-	idx := 0
+	idx, matches := 0, 0
 	i := skipWS(d, pos+1)
 	if d[i] == ']' {
 		i++
 	} else {
 		for {
+			v.work += workMember
 			if n.maxItems >= 0 && idx >= n.maxItems {
 				return 0, v.fail(codeOther, n.maxItemsMsg, "")
 			}
-			if n.items == nil {
-				i = skipValue(d, i)
-			} else {
-				v.path[v.depth] = seg{a: idx}
-				v.depth++
+			v.path[v.depth] = seg{a: idx}
+			sub, never := n.items, msgFalse
+			if idx < len(n.prefix) {
+				sub = n.prefix[idx]
+			} else if n.tuple {
+				never = msgAddItem
+			}
+			end := -1
+			if sub != nil {
 				var ok bool
-				i, ok = v.value(n.items, i)
-				v.depth--
-				if !ok {
+				if end, ok = v.member(sub, i, never); !ok {
 					return 0, false
 				}
 			}
+			if n.contains != nil {
+				v.depth++
+				e, ok := v.value(n.contains, i)
+				v.depth--
+				if v.aborted {
+					return 0, false
+				}
+				if ok {
+					end = max(end, e)
+					if matches++; n.maxContains >= 0 && matches > n.maxContains {
+						return 0, v.fail(codeOther, n.maxContainsMsg, "")
+					}
+				}
+			}
+			if end < 0 {
+				end = v.skip(i)
+			}
 			idx++
-			i = skipWS(d, i)
+			i = skipWS(d, end)
 			if d[i] == ',' {
 				i = skipWS(d, i+1)
 				continue
@@ -595,6 +776,12 @@ func (v *state) array(n *node, pos int) (int, bool) {
 	if idx < n.minItems {
 		return 0, v.fail(codeOther, n.minItemsMsg, "")
 	}
+	if n.contains != nil && matches < n.minContains {
+		return 0, v.fail(codeOther, n.minContainsMsg, "")
+	}
+	if n.unique && !v.uniqueItems(pos) {
+		return 0, false
+	}
 	return i, true
 }
 
@@ -602,6 +789,7 @@ func (v *state) str(n *node, pos int) (int, bool) {
 	d := v.data
 	end, fl := scanString(d, pos+1)
 	s := d[pos+1 : end]
+	v.work += len(s)
 	if n.minLen >= 0 || n.maxLen >= 0 {
 		var cnt int
 		switch {
@@ -637,6 +825,7 @@ func parseNumber(b []byte) float64 {
 
 func (v *state) number(n *node, pos int) (int, bool) {
 	end := skipNumber(v.data, pos)
+	v.work += end - pos
 	f := parseNumber(v.data[pos:end])
 	for _, c := range n.nums {
 		var bad bool
@@ -654,6 +843,13 @@ func (v *state) number(n *node, pos int) (int, bool) {
 			return 0, v.fail(codeOther, c.msg, "")
 		}
 	}
+	if n.mult != nil {
+		var x decimal
+		v.buf1, x = parseDecimal(v.buf1, v.data[pos:end])
+		if !n.mult.divides(x) {
+			return 0, v.fail(codeOther, n.mult.msg, "")
+		}
+	}
 	return end, true
 }
 
@@ -665,6 +861,7 @@ func (v *state) inEnum(vals []value, pos int, k typeMask) bool {
 	case tString:
 		end, fl := scanString(d, pos+1)
 		s := d[pos+1 : end]
+		v.work += len(s)
 		if needsDecode(s, fl) {
 			s = v.decode1(s)
 		}
@@ -703,6 +900,7 @@ func (v *state) inEnum(vals []value, pos int, k typeMask) bool {
 // equal reports whether the value at data[pos] deeply equals val.
 func (v *state) equal(pos int, val *value) bool {
 	d := v.data
+	v.work += workMember
 	switch d[pos] {
 	case '{':
 		if val.kind != 'o' {
@@ -759,6 +957,7 @@ func (v *state) equal(pos int, val *value) bool {
 		}
 		end, fl := scanString(d, pos+1)
 		s := d[pos+1 : end]
+		v.work += len(s)
 		if needsDecode(s, fl) {
 			s = v.decode1(s)
 		}
