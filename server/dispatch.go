@@ -264,60 +264,41 @@ func page(list string, params json.RawMessage, n, size int) (start, end int, nex
 	return start, end, next, nil
 }
 
-func (s *Server) listTools(params json.RawMessage) (any, error) {
+// listPage answers one page of a list method: project maps the registry's
+// entries to what clients see.
+func listPage[E, T any](s *Server, list string, params json.RawMessage, entries func() []E, project func(E) T) ([]T, string, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	start, end, next, err := page("tools", params, len(s.tools), s.opts.PageSize)
+	all := entries()
+	start, end, next, err := page(list, params, len(all), s.opts.PageSize)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	out := mcp.ListToolsResult{Tools: make([]mcp.Tool, 0, end-start), NextCursor: next}
-	for _, e := range s.tools[start:end] {
-		out.Tools = append(out.Tools, e.tool)
+	out := make([]T, 0, end-start)
+	for _, e := range all[start:end] {
+		out = append(out, project(e))
 	}
-	return out, nil
+	return out, next, nil
+}
+
+func (s *Server) listTools(params json.RawMessage) (any, error) {
+	items, next, err := listPage(s, "tools", params, func() []*toolEntry { return s.tools }, func(e *toolEntry) mcp.Tool { return e.tool })
+	return mcp.ListToolsResult{Tools: items, NextCursor: next}, err
 }
 
 func (s *Server) listResources(params json.RawMessage) (any, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	start, end, next, err := page("resources", params, len(s.resources), s.opts.PageSize)
-	if err != nil {
-		return nil, err
-	}
-	out := mcp.ListResourcesResult{Resources: make([]mcp.Resource, 0, end-start), NextCursor: next}
-	for _, e := range s.resources[start:end] {
-		out.Resources = append(out.Resources, e.res)
-	}
-	return out, nil
+	items, next, err := listPage(s, "resources", params, func() []*resourceEntry { return s.resources }, func(e *resourceEntry) mcp.Resource { return e.res })
+	return mcp.ListResourcesResult{Resources: items, NextCursor: next}, err
 }
 
 func (s *Server) listTemplates(params json.RawMessage) (any, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	start, end, next, err := page("templates", params, len(s.templates), s.opts.PageSize)
-	if err != nil {
-		return nil, err
-	}
-	out := mcp.ListResourceTemplatesResult{ResourceTemplates: make([]mcp.ResourceTemplate, 0, end-start), NextCursor: next}
-	for _, e := range s.templates[start:end] {
-		out.ResourceTemplates = append(out.ResourceTemplates, e.tmpl)
-	}
-	return out, nil
+	items, next, err := listPage(s, "templates", params, func() []*templateEntry { return s.templates }, func(e *templateEntry) mcp.ResourceTemplate { return e.tmpl })
+	return mcp.ListResourceTemplatesResult{ResourceTemplates: items, NextCursor: next}, err
 }
 
 func (s *Server) listPrompts(params json.RawMessage) (any, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	start, end, next, err := page("prompts", params, len(s.prompts), s.opts.PageSize)
-	if err != nil {
-		return nil, err
-	}
-	out := mcp.ListPromptsResult{Prompts: make([]mcp.Prompt, 0, end-start), NextCursor: next}
-	for _, e := range s.prompts[start:end] {
-		out.Prompts = append(out.Prompts, e.prompt)
-	}
-	return out, nil
+	items, next, err := listPage(s, "prompts", params, func() []*promptEntry { return s.prompts }, func(e *promptEntry) mcp.Prompt { return e.prompt })
+	return mcp.ListPromptsResult{Prompts: items, NextCursor: next}, err
 }
 
 func (s *Server) readResource(ctx context.Context, c *Call, params json.RawMessage) (any, error) {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -182,22 +183,23 @@ func (s *Server) RemoveTool(name string) {
 	}
 }
 
+// upsert replaces the entry that same matches, keeping its place in the
+// listing, or appends e.
+func upsert[E any](list []E, e E, same func(E) bool) []E {
+	if i := slices.IndexFunc(list, same); i >= 0 {
+		list[i] = e
+		return list
+	}
+	return append(list, e)
+}
+
 // AddResource registers a resource with a fixed URI.
 func (s *Server) AddResource(res mcp.Resource, h ResourceHandler) error {
 	if res.URI == "" || res.Name == "" {
 		return fmt.Errorf("resource needs a uri and a name")
 	}
 	s.mu.Lock()
-	replaced := false
-	for i, r := range s.resources {
-		if r.res.URI == res.URI {
-			s.resources[i] = &resourceEntry{res, h}
-			replaced = true
-		}
-	}
-	if !replaced {
-		s.resources = append(s.resources, &resourceEntry{res, h})
-	}
+	s.resources = upsert(s.resources, &resourceEntry{res, h}, func(e *resourceEntry) bool { return e.res.URI == res.URI })
 	s.mu.Unlock()
 	s.listChanged(mcp.NotificationResourcesListChanged)
 	return nil
@@ -260,16 +262,7 @@ func (s *Server) AddPrompt(p mcp.Prompt, h PromptHandler) error {
 		return fmt.Errorf("prompt needs a name")
 	}
 	s.mu.Lock()
-	replaced := false
-	for i, e := range s.prompts {
-		if e.prompt.Name == p.Name {
-			s.prompts[i] = &promptEntry{p, h}
-			replaced = true
-		}
-	}
-	if !replaced {
-		s.prompts = append(s.prompts, &promptEntry{p, h})
-	}
+	s.prompts = upsert(s.prompts, &promptEntry{p, h}, func(e *promptEntry) bool { return e.prompt.Name == p.Name })
 	s.mu.Unlock()
 	s.listChanged(mcp.NotificationPromptsListChanged)
 	return nil
