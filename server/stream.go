@@ -270,8 +270,8 @@ func (st *stream) keepAlive() {
 	if attached {
 		st.buf = mcp.AppendComment(st.buf[:0], "keep-alive")
 		st.writeLocked(st.buf)
+		st.armKeepAliveLocked() // a detached stream rests until attach re-arms it
 	}
-	st.armKeepAliveLocked()
 	st.mu.Unlock()
 	if attached && st.sess != nil {
 		st.sess.keepFresh()

@@ -437,3 +437,33 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.body.Write(b)
 }
 func (r *recorder) Flush() {}
+
+func TestKeepAliveComments(t *testing.T) {
+	cfg := testConfig()
+	cfg.KeepAlive = 20 * time.Millisecond
+	env := newEnv(t, cfg, HandlerOptions{}, nil)
+	sid := env.initialize(mcp.LatestVersion, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, env.url, nil)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Mcp-Session-Id", sid)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := make([]byte, 4096)
+	var got []byte
+	deadline := time.Now().Add(5 * time.Second)
+	for bytes.Count(got, []byte(": keep-alive\n\n")) < 3 && time.Now().Before(deadline) {
+		n, err := resp.Body.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			t.Fatalf("%v after %q", err, got)
+		}
+	}
+	if bytes.Count(got, []byte(": keep-alive\n\n")) < 3 {
+		t.Fatalf("no keep-alive comments: %q", got)
+	}
+}
