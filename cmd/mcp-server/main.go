@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -44,6 +45,9 @@ func run() error {
 	if m := strings.ToLower(strings.TrimSpace(os.Getenv("AUTH_METHOD"))); m != "" && m != "none" {
 		return fmt.Errorf("AUTH_METHOD=%q: this build serves without authentication only (AUTH_METHOD=none)", m)
 	}
+	if host := strings.Trim(cfg.Host, "[]"); host != "localhost" && !isLoopback(host) {
+		log.Warn("serving without authentication on a non-loopback address: anyone who can reach it can use it", "host", cfg.Host)
+	}
 	srv := server.New(server.Options{
 		Info:         mcp.Implementation{Name: "mcp-lambda-go", Title: "Bedrock usage MCP server", Version: version},
 		Instructions: instructions,
@@ -56,4 +60,9 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return server.Serve(ctx, cfg, server.NewMux(cfg, h), h, log, nil)
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
