@@ -33,8 +33,8 @@ type Event struct {
 var ErrSSETooLarge = errors.New("sse: line or event exceeds limit")
 
 var (
-	sseErrBadID   = errors.New("sse: event id contains CR, LF or NUL")
-	sseErrBadName = errors.New("sse: event name contains CR, LF or NUL")
+	errSSEBadID   = errors.New("sse: event id contains CR, LF or NUL")
+	errSSEBadName = errors.New("sse: event name contains CR, LF or NUL")
 )
 
 const (
@@ -58,10 +58,10 @@ const (
 // CR, LF or NUL (an id containing NUL would be ignored by clients).
 func AppendEvent(dst []byte, e Event) ([]byte, error) {
 	if sseHasBadByte(e.ID) {
-		return dst, sseErrBadID
+		return dst, errSSEBadID
 	}
 	if sseHasBadByte(e.Name) {
-		return dst, sseErrBadName
+		return dst, errSSEBadName
 	}
 	if e.ID != "" {
 		dst = sseAppendField(dst, "id", e.ID)

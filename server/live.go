@@ -114,14 +114,6 @@ func (ls *liveSession) stream(id uint64) *stream {
 	return ls.streams[id]
 }
 
-func (ls *liveSession) dropStandalone(st *stream) {
-	ls.mu.Lock()
-	if i := slices.Index(ls.getStreams, st); i >= 0 {
-		ls.getStreams = slices.Delete(ls.getStreams, i, i+1)
-	}
-	ls.mu.Unlock()
-}
-
 // sendStandalone delivers a server-initiated message on exactly one
 // standalone stream: the newest one with a connected client, else the
 // newest one (buffered for a client that resumes it). With no GET stream

@@ -126,7 +126,7 @@ func validToolName(name string) bool {
 // the validator cannot honour, so mistakes show at start, not per call.
 func (s *Server) AddTool(tool mcp.Tool, h ToolHandler) error {
 	if !validToolName(tool.Name) {
-		return fmt.Errorf("tool name %q: use 1-128 of A-Z a-z 0-9 _ - .", tool.Name)
+		return fmt.Errorf("tool name %q: use 1 to 128 letters, digits, underscores, hyphens and dots", tool.Name)
 	}
 	if len(tool.InputSchema) == 0 {
 		tool.InputSchema = json.RawMessage(`{"type":"object"}`)

@@ -190,11 +190,10 @@ type node struct {
 	unevPresent bool
 
 	// Compile-time bookkeeping.
-	at     string   // location in the document, for messages
-	mark   uint8    // cycle detection: 0 new, 1 in progress, 2 done
-	chain  int      // longest chain of in-place subschemas from here
-	eff    typeMask // types accepted, following $ref (0: any)
-	linked bool
+	at    string   // location in the document, for messages
+	mark  uint8    // cycle detection: 0 new, 1 in progress, 2 done
+	chain int      // longest chain of in-place subschemas from here
+	eff   typeMask // types accepted, following $ref (0: any)
 }
 
 // prop is what an object key maps to: its properties schema (nil when the

@@ -74,7 +74,6 @@ func (s *serverFlags) Set(v string) error {
 type options struct {
 	servers         serverFlags
 	label           string
-	path            string
 	sessions        int
 	duration        time.Duration
 	warmup          time.Duration
