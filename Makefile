@@ -52,10 +52,13 @@ bench: ## benchmarks: in-process allocations, loopback throughput, CPU per call,
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/mcp-server ./cmd/mcp-server
 	$(GO) run ./test/bench/loadgen -duration $(BENCHTIME) -server bare=bin/bench-bare -server ours=bin/mcp-server -concurrency-test
 
-lint: ## gofmt and go vet
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+lint: ## gofmt, go vet, staticcheck (a pinned tool run with go run; not a module dependency)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './test/node_modules/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 clean:
 	rm -rf bin test/results
