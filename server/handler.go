@@ -314,7 +314,7 @@ func (h *Handler) writeAuthError(w http.ResponseWriter, err error) int {
 func (h *Handler) writeError(w http.ResponseWriter, status int, id mcp.ID, code int, msg string) int {
 	w.Header()["Content-Type"] = hdrJSON
 	w.WriteHeader(status)
-	_, _ = w.Write(mcp.AppendErrorResponse(nil, id, &mcp.Error{Code: code, Message: msg}))
+	_, _ = w.Write(append(mcp.AppendErrorResponse(nil, id, &mcp.Error{Code: code, Message: msg}), '\n'))
 	return status
 }
 
@@ -525,7 +525,7 @@ func (h *Handler) encodeResponse(id mcp.ID, method string, result any, err error
 		h.log.Error("result not encodable", "rpc_method", method, "error", merr)
 		return mcp.AppendErrorResponse(nil, id, &mcp.Error{Code: mcp.CodeInternalError, Message: "internal error: the result could not be encoded"})
 	}
-	return mcp.AppendResponse(make([]byte, 0, len(b)+len(id.String())+len(`{"jsonrpc":"2.0","id":,"result":}`)), id, b)
+	return mcp.AppendResponse(make([]byte, 0, len(b)+len(id.String())+len(`{"jsonrpc":"2.0","id":,"result":}`)+1), id, b) // +1: the newline added in JSON mode
 }
 
 // notification handles a client notification.

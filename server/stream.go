@@ -136,7 +136,8 @@ func (st *stream) writeJSONLocked() {
 	}
 	w.Header()["Content-Type"] = hdrJSON
 	if !st.batch {
-		_, _ = w.Write(st.jsonOne)
+		// A trailing newline keeps curl output readable; JSON ignores it.
+		_, _ = w.Write(append(st.jsonOne, '\n'))
 		return
 	}
 	buf := append(st.buf[:0], '[')
@@ -146,7 +147,7 @@ func (st *stream) writeJSONLocked() {
 		}
 		buf = append(buf, r...)
 	}
-	buf = append(buf, ']')
+	buf = append(buf, ']', '\n')
 	_, _ = w.Write(buf)
 }
 
