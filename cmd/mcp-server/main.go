@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -42,11 +41,9 @@ func run() error {
 	logOut := logbuf.New(os.Stderr, 32<<10, 200*time.Millisecond)
 	defer logOut.Close()
 	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	if m := strings.ToLower(strings.TrimSpace(os.Getenv("AUTH_METHOD"))); m != "" && m != "none" {
-		return fmt.Errorf("AUTH_METHOD=%q: this build serves without authentication only (AUTH_METHOD=none)", m)
-	}
-	if host := strings.Trim(cfg.Host, "[]"); host != "localhost" && !isLoopback(host) {
-		log.Warn("serving without authentication on a non-loopback address: anyone who can reach it can use it", "host", cfg.Host)
+	auth, err := server.AuthConfigFromEnv(os.Getenv, cfg)
+	if err != nil {
+		return err
 	}
 	srv := server.New(server.Options{
 		Info:         mcp.Implementation{Name: "mcp-lambda-go", Title: "Bedrock usage MCP server", Version: version},
@@ -55,14 +52,29 @@ func run() error {
 	if err := greetings.Register(srv, greetings.Options{}); err != nil {
 		return err
 	}
-	h := server.NewHandler(srv, cfg, server.HandlerOptions{Logger: log})
-	defer h.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	return server.Serve(ctx, cfg, server.NewMux(cfg, h), h, log, nil)
-}
-
-func isLoopback(host string) bool {
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	opts := server.HandlerOptions{Logger: log}
+	var discovery *server.Discovery
+	if auth.Method != server.AuthNone {
+		verifier, err := auth.NewVerifier(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if discovery, err = auth.Discovery(cfg, "Bedrock usage MCP server"); err != nil {
+			return err
+		}
+		opts.Auth = &server.BearerAuth{Verifier: verifier, ResourceMetadataURL: discovery.ResourceMetadataURL(), Scopes: auth.RequiredScopes, Log: log}
+		log.Info("authentication on", "method", auth.Method, "issuer", auth.Verifier.Issuer, "resource", auth.ResourceURL,
+			"allowed_clients", len(auth.Verifier.ClientIDs), "required_scopes", strings.Join(auth.RequiredScopes, " "))
+	}
+	h := server.NewHandler(srv, cfg, opts)
+	defer h.Close()
+	mux := server.NewMux(cfg, h)
+	if discovery != nil {
+		if err := discovery.Register(mux); err != nil {
+			return err
+		}
+	}
+	return server.Serve(ctx, cfg, mux, h, log, nil)
 }
