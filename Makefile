@@ -25,8 +25,8 @@ $(NPM_STAMP): test/package.json test/package-lock.json
 	npm ci --prefix test --no-audit --no-fund --loglevel=error
 test-tools: $(NPM_STAMP) ## install the pinned npm test tools
 
-test: lint test-tools ## every test: unit, race, conformance, interop, brief fuzzing
-	MCP_REQUIRE_NODE_TOOLS=1 $(GO) test -race -count=1 -timeout 20m ./...
+test: lint test-tools ## every test: unit, race, conformance, interop, moto_server, brief fuzzing
+	MCP_REQUIRE_NODE_TOOLS=1 MCP_REQUIRE_MOTO=1 $(GO) test -race -count=1 -timeout 20m ./...
 	$(MAKE) --no-print-directory fuzz
 
 unit: ## Go tests only (tests needing npm tools skip when they are missing)

@@ -121,6 +121,19 @@ func TestCognitoOnMoto(t *testing.T) {
 		}
 	})
 
+	t.Run("the official SDK's OAuth client proceeds to Cognito with PKCE", func(t *testing.T) {
+		root := testproc.RepoRoot(t)
+		node := testproc.NodeTools(t, root, "@modelcontextprotocol/sdk")
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, node.Bin, "sdk_login.mjs", mcp.url, c.ClientID, "https://mcp-test.auth.us-east-1.amazoncognito.com/oauth2/authorize")
+		out, err := cmd.CombinedOutput()
+		t.Logf("%s", out)
+		if err != nil || !strings.Contains(string(out), " 0 failed") {
+			t.Fatalf("sdk_login.mjs: %v", err)
+		}
+	})
+
 	t.Run("initialize needs a token", func(t *testing.T) {
 		r := call(t, http.MethodPost, mcp.url, "", "", initBody)
 		if r.status != 401 || r.header.Get("WWW-Authenticate") != `Bearer resource_metadata="`+metadataURL+`"` {

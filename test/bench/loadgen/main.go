@@ -88,6 +88,7 @@ type options struct {
 	concSessions    int
 	concCalls       int
 	quietVariant    bool
+	oauth           bool
 	jsonOut         bool
 	enforce         bool
 	keepLogs        bool
@@ -100,8 +101,14 @@ type target struct {
 	Label  string   `json:"label"`
 	Binary string   `json:"binary"`
 	Env    []string `json:"env,omitempty"`
-	// primary rows get the concurrency test; LOG_REQUESTS=false variants do not.
+	// OAuth rows run with AUTH_METHOD=oauth and send a bearer token (its
+	// own per session) on every request.
+	OAuth bool `json:"oauth,omitempty"`
+	// primary rows get the concurrency test; LOG_REQUESTS=false and oauth
+	// variants do not.
 	primary bool
+	// base is the label of the row an oauth row is compared with (auth off).
+	base string
 }
 
 type startStats struct {
@@ -131,6 +138,8 @@ type loadStats struct {
 	P50US          float64 `json:"latency_p50_us"`
 	P99US          float64 `json:"latency_p99_us"`
 	CPURatioVsBare float64 `json:"cpu_per_call_vs_bare,omitempty"`
+	// Oauth rows: calls/s over that of the same server with auth off.
+	CallsRatioVsAuthOff float64 `json:"calls_per_sec_vs_auth_off,omitempty"`
 	// With -rounds > 1: the range of CPU/call over the rounds.
 	MinCPUPerCallUS float64 `json:"min_cpu_per_call_us,omitempty"`
 	MaxCPUPerCallUS float64 `json:"max_cpu_per_call_us,omitempty"`
@@ -191,7 +200,9 @@ type check struct {
 	What   string  `json:"what"`
 	Value  float64 `json:"value"`
 	Limit  float64 `json:"limit"`
-	Passed bool    `json:"passed"`
+	// AtLeast: Value must be >= Limit (otherwise <=).
+	AtLeast bool `json:"at_least,omitempty"`
+	Passed  bool `json:"passed"`
 }
 
 func main() {
@@ -212,8 +223,9 @@ func main() {
 	flag.IntVar(&o.concSessions, "conc-sessions", 1000, "sessions of the concurrency check")
 	flag.IntVar(&o.concCalls, "conc-calls", 20, "sequential tools/call per session in the concurrency check")
 	flag.BoolVar(&o.quietVariant, "quiet-row", true, "also measure every non-bare server with LOG_REQUESTS=false")
+	flag.BoolVar(&o.oauth, "oauth", true, "also measure every non-bare server with AUTH_METHOD=oauth, each session sending its own bearer token (signed by an in-process issuer)")
 	flag.BoolVar(&o.jsonOut, "json", false, "print the results as JSON on stdout (the table goes to stderr)")
-	flag.BoolVar(&o.enforce, "enforce-targets", false, "exit 2 when a target (CPU/call <= 1.25x bare, start within 5 ms of bare) is missed")
+	flag.BoolVar(&o.enforce, "enforce-targets", false, "exit 2 when a target (CPU/call <= 1.25x bare, start within 5 ms of bare, oauth calls/s >= 80% of auth off) is missed")
 	flag.BoolVar(&o.keepLogs, "keep-logs", false, "keep the servers' stderr files")
 	flag.DurationVar(&o.pollInterval, "poll", 200*time.Microsecond, "interval between initialize attempts while a server starts")
 	flag.DurationVar(&o.startupDeadline, "startup-timeout", 10*time.Second, "longest a server may take to answer initialize")
@@ -291,6 +303,40 @@ func main() {
 			}
 		}
 		targets = withQuiet
+	}
+	var iss *issuer
+	if o.oauth && slices.ContainsFunc(targets, func(t target) bool { return t.primary && t.Label != "bare" }) {
+		if iss, err = startIssuer(); err != nil {
+			fatalf("starting the JWKS server of the oauth rows: %v", err)
+		}
+		var withOAuth []target
+		for _, t := range targets {
+			withOAuth = append(withOAuth, t)
+			if t.primary && t.Label != "bare" {
+				// After the server's LOG_REQUESTS=false row, if any.
+				continue
+			}
+		}
+		withOAuth = withOAuth[:0]
+		for i, t := range targets {
+			withOAuth = append(withOAuth, t)
+			last := i == len(targets)-1 || targets[i+1].primary
+			if !last {
+				continue
+			}
+			// t is the last row of its server: add the server's oauth row.
+			base := t
+			for j := i; j >= 0; j-- {
+				if targets[j].primary {
+					base = targets[j]
+					break
+				}
+			}
+			if base.Label != "bare" {
+				withOAuth = append(withOAuth, target{Label: base.Label + " oauth", Binary: base.Binary, Env: iss.env(), OAuth: true, base: base.Label})
+			}
+		}
+		targets = withOAuth
 	}
 	if o.concurrency {
 		raiseFDLimit(uint64(o.concSessions)*2 + 256)
