@@ -200,9 +200,9 @@ type check struct {
 	What   string  `json:"what"`
 	Value  float64 `json:"value"`
 	Limit  float64 `json:"limit"`
+	Passed bool    `json:"passed"`
 	// AtLeast: Value must be >= Limit (otherwise <=).
 	AtLeast bool `json:"at_least,omitempty"`
-	Passed  bool `json:"passed"`
 }
 
 func main() {
@@ -306,33 +306,19 @@ func main() {
 	}
 	var iss *issuer
 	if o.oauth && slices.ContainsFunc(targets, func(t target) bool { return t.primary && t.Label != "bare" }) {
+		var err error
 		if iss, err = startIssuer(); err != nil {
 			fatalf("starting the JWKS server of the oauth rows: %v", err)
 		}
+		// Each non-bare server's oauth row comes after its other rows.
 		var withOAuth []target
-		for _, t := range targets {
-			withOAuth = append(withOAuth, t)
-			if t.primary && t.Label != "bare" {
-				// After the server's LOG_REQUESTS=false row, if any.
-				continue
-			}
-		}
-		withOAuth = withOAuth[:0]
+		var base target
 		for i, t := range targets {
+			if t.primary {
+				base = t
+			}
 			withOAuth = append(withOAuth, t)
-			last := i == len(targets)-1 || targets[i+1].primary
-			if !last {
-				continue
-			}
-			// t is the last row of its server: add the server's oauth row.
-			base := t
-			for j := i; j >= 0; j-- {
-				if targets[j].primary {
-					base = targets[j]
-					break
-				}
-			}
-			if base.Label != "bare" {
+			if base.Label != "bare" && (i == len(targets)-1 || targets[i+1].primary) {
 				withOAuth = append(withOAuth, target{Label: base.Label + " oauth", Binary: base.Binary, Env: iss.env(), OAuth: true, base: base.Label})
 			}
 		}
@@ -346,7 +332,7 @@ func main() {
 	if err != nil {
 		fatalf("%v", err)
 	}
-	b := &bench{o: o, pin: pinServer, clkTck: rep.ClkTck, logDir: logDir}
+	b := &bench{o: o, pin: pinServer, clkTck: rep.ClkTck, logDir: logDir, iss: iss}
 	if rep.Pinned {
 		progress("load generator pinned to core %d (GOMAXPROCS=1), servers to core %d", o.clientCPU, o.serverCPU)
 	} else {
@@ -357,6 +343,7 @@ func main() {
 	}
 	b.run(rep.Rows)
 	compare(rep)
+	oauthTargets(rep)
 
 	failed := false
 	for _, r := range rep.Rows {
@@ -477,6 +464,7 @@ type bench struct {
 	clkTck int
 	logDir string
 	seq    int
+	iss    *issuer // signs the tokens of the oauth rows
 }
 
 type proc struct {
@@ -486,13 +474,19 @@ type proc struct {
 	logPath string
 	exited  chan struct{}
 	started time.Time
+	// oauth rows: the resource URL tokens are bound to (aud), and the
+	// token of the readiness probe.
+	resource, token string
 }
 
 // serverEnv is our environment without the server's configuration, plus
 // the port and the target's settings.
 func serverEnv(t target, port int) []string {
 	strip := []string{"HOST", "PORT", "MCP_PATH", "LOG_REQUESTS", "LOG_LEVEL", "AUTH_METHOD", "MAX_SESSIONS",
-		"SESSION_TTL", "REQUEST_TIMEOUT", "ALLOWED_HOSTS", "ALLOWED_ORIGINS", "GOMAXPROCS", pinnedEnv}
+		"SESSION_TTL", "REQUEST_TIMEOUT", "ALLOWED_HOSTS", "ALLOWED_ORIGINS", "GOMAXPROCS", pinnedEnv,
+		"MCP_RESOURCE_URL", "OAUTH_ISSUER", "OAUTH_JWKS_URL", "OAUTH_CLIENT_IDS", "OAUTH_ALGORITHMS",
+		"OAUTH_ALLOW_MISSING_AUDIENCE", "OAUTH_REQUIRED_SCOPES", "OAUTH_SCOPES_SUPPORTED",
+		"COGNITO_USER_POOL_ID", "COGNITO_REGION", "COGNITO_DOMAIN", "COGNITO_ALLOWED_CLIENT_IDS"}
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -539,6 +533,13 @@ func (b *bench) start(t target) (*proc, error) {
 	cmd.Env = serverEnv(t, port)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	p := &proc{cmd: cmd, url: "http://127.0.0.1:" + strconv.Itoa(port) + "/mcp", logPath: logPath, exited: make(chan struct{})}
+	if t.OAuth {
+		p.resource = resourceURL(port)
+		if p.token, err = b.iss.mint(p.resource, "user-ready"); err != nil {
+			logFile.Close()
+			return nil, err
+		}
+	}
 	p.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
@@ -572,6 +573,12 @@ func (p *proc) alive() bool {
 	default:
 		return true
 	}
+}
+
+// logTailNote is the end of the server's log, to tell why a token was
+// refused (the server logs "token refused" with the reason).
+func (p *proc) logTailNote() string {
+	return "server log: " + p.logTail()
 }
 
 func (p *proc) logTail() string {
@@ -781,6 +788,12 @@ func (b *bench) throughput(r *row, tag string) {
 		r.fail("%v", err)
 		return
 	}
+	if r.OAuth {
+		if err := checkRefusesNoToken(p); err != nil {
+			r.fail("%v", err)
+			return
+		}
+	}
 	logBefore := fileSize(p.logPath)
 	progress("%s: serial tools/call, 1 session, %s (+%s warm-up)", tag, b.o.duration, b.o.warmup)
 	serial, errs := b.load(p, 1)
@@ -856,13 +869,16 @@ func waitReady(p *proc, interval, deadline time.Duration) (time.Duration, error)
 	body := []byte(initBody)
 	for {
 		req, _ := http.NewRequest(http.MethodPost, p.url, bytes.NewReader(body))
-		setHeaders(req.Header, "")
+		setHeaders(req.Header, "", p.token)
 		resp, err := client.Do(req)
 		if err == nil {
 			rb, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK && resp.Header.Get("Mcp-Session-Id") != "" && bytes.Contains(rb, []byte(`"protocolVersion"`)) {
 				return time.Since(p.started), nil
+			}
+			if p.token != "" {
+				return 0, fmt.Errorf("initialize with a token answered %d: %.200s; %s", resp.StatusCode, rb, p.logTailNote())
 			}
 			return 0, fmt.Errorf("initialize answered %d: %.200s", resp.StatusCode, rb)
 		}
@@ -879,9 +895,12 @@ func waitReady(p *proc, interval, deadline time.Duration) (time.Duration, error)
 const initBody = `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"` + protocolVersion +
 	`","capabilities":{},"clientInfo":{"name":"mcp-loadgen","version":"1"}}}`
 
-func setHeaders(h http.Header, session string) {
+func setHeaders(h http.Header, session, token string) {
 	h["Content-Type"] = []string{"application/json"}
 	h["Accept"] = []string{"application/json, text/event-stream"}
+	if token != "" {
+		h["Authorization"] = []string{"Bearer " + token}
+	}
 	if session != "" {
 		h["Mcp-Session-Id"] = []string{session}
 		h["Mcp-Protocol-Version"] = []string{protocolVersion}
@@ -897,6 +916,7 @@ type session struct {
 	raw    *rawConn
 	url    string
 	name   string
+	token  string // bearer token, or none
 	id     string
 	next   int64
 	body   []byte
@@ -905,10 +925,12 @@ type session struct {
 	idWant []byte
 }
 
-func newSession(url, name string, raw bool) *session {
-	s := &session{url: url, name: name, want: []byte(`"text":"Hello, ` + name + `!"`)}
+// newSession makes a session; a non-empty token is sent as
+// "Authorization: Bearer token" on every request.
+func newSession(url, name string, raw bool, token string) *session {
+	s := &session{url: url, name: name, token: token, want: []byte(`"text":"Hello, ` + name + `!"`)}
 	if raw {
-		s.raw = newRawConn(url)
+		s.raw = newRawConn(url, token)
 		return s
 	}
 	s.tr = &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true, IdleConnTimeout: 90 * time.Second}
@@ -930,7 +952,7 @@ func (s *session) do(method string, body []byte) (int, string, []byte, error) {
 	if err != nil {
 		return 0, "", nil, err
 	}
-	setHeaders(req.Header, s.id)
+	setHeaders(req.Header, s.id, s.token)
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return 0, "", nil, err
@@ -1033,8 +1055,19 @@ func (b *bench) load(p *proc, n int) (*loadStats, []string) {
 	var errs errorLog
 	sessions := make([]*session, n)
 	for i := range sessions {
-		sessions[i] = newSession(p.url, "s"+strconv.Itoa(i), b.o.client == "raw")
+		token := ""
+		if p.resource != "" {
+			// Its own token per session: n sessions are n subjects.
+			var err error
+			if token, err = b.iss.mint(p.resource, "user-"+strconv.Itoa(i)); err != nil {
+				return nil, []string{err.Error()}
+			}
+		}
+		sessions[i] = newSession(p.url, "s"+strconv.Itoa(i), b.o.client == "raw", token)
 		if err := sessions[i].initialize(); err != nil {
+			if token != "" {
+				return nil, []string{err.Error() + "; " + p.logTailNote()}
+			}
 			return nil, []string{err.Error()}
 		}
 	}
@@ -1128,7 +1161,7 @@ func (b *bench) concurrencyTest(p *proc) (*concStats, []string) {
 	for i := range n {
 		ready.Add(1)
 		wg.Go(func() {
-			s := newSession(p.url, "c"+strconv.Itoa(i), b.o.concClient == "raw")
+			s := newSession(p.url, "c"+strconv.Itoa(i), b.o.concClient == "raw", "")
 			ready.Done()
 			<-gate
 			if err := s.initialize(); err != nil {
@@ -1161,7 +1194,7 @@ func (b *bench) concurrencyTest(p *proc) (*concStats, []string) {
 	}
 	cs.ServerRSSKB, cs.ServerPeakRSSKB, cs.ServerThreads = procStatus(p.pid)
 	// The server must still serve a new session afterwards.
-	s := newSession(p.url, "after", false)
+	s := newSession(p.url, "after", false, "")
 	if err := s.initialize(); err != nil {
 		errs.add(fmt.Errorf("after the test: %w", err))
 	} else if err := s.call(); err != nil {
@@ -1179,6 +1212,9 @@ func (b *bench) concurrencyTest(p *proc) (*concStats, []string) {
 const (
 	cpuRatioLimit    = 1.25
 	startDeltaLimitM = 5.0
+	// oauthCallsLimit: an oauth row's calls/s with -sessions sessions must
+	// be at least this fraction of the same server's with auth off.
+	oauthCallsLimit = 0.80
 )
 
 // ratio is CPU per call of a over b's. With rounds, it is the median of
@@ -1186,11 +1222,20 @@ const (
 // back to back), which cancels most of the slow drifts of a shared
 // machine; otherwise the ratio of the reported figures.
 func ratio(a, b *loadStats, ra, rb []*loadStats) float64 {
+	return metricRatio(func(l *loadStats) float64 { return l.ServerCPUPerCallUS }, a, b, ra, rb)
+}
+
+// callsRatio is calls/s of a over b's, paired by round like ratio.
+func callsRatio(a, b *loadStats, ra, rb []*loadStats) float64 {
+	return metricRatio(func(l *loadStats) float64 { return l.CallsPerSec }, a, b, ra, rb)
+}
+
+func metricRatio(m func(*loadStats) float64, a, b *loadStats, ra, rb []*loadStats) float64 {
 	if len(ra) > 0 && len(ra) == len(rb) {
 		var rs []float64
 		for i := range ra {
-			if rb[i].ServerCPUPerCallUS > 0 {
-				rs = append(rs, ra[i].ServerCPUPerCallUS/rb[i].ServerCPUPerCallUS)
+			if m(rb[i]) > 0 {
+				rs = append(rs, m(ra[i])/m(rb[i]))
 			}
 		}
 		if len(rs) > 0 {
@@ -1198,10 +1243,10 @@ func ratio(a, b *loadStats, ra, rb []*loadStats) float64 {
 			return rs[(len(rs)-1)/2]
 		}
 	}
-	if b.ServerCPUPerCallUS <= 0 {
+	if m(b) <= 0 {
 		return 0
 	}
-	return a.ServerCPUPerCallUS / b.ServerCPUPerCallUS
+	return m(a) / m(b)
 }
 
 func compare(rep *report) {
@@ -1225,7 +1270,7 @@ func compare(rep *report) {
 		if bare.Start != nil && r.Start != nil {
 			r.StartDeltaMS = r.Start.MedianMS - bare.Start.MedianMS
 		}
-		if r == bare {
+		if r == bare || r.OAuth {
 			continue
 		}
 		if r.Concurrent != nil && r.Concurrent.CPURatioVsBare > 0 {
@@ -1235,6 +1280,37 @@ func compare(rep *report) {
 		if r.Start != nil && bare.Start != nil {
 			rep.Targets = append(rep.Targets, check{Label: r.Label, What: "start-to-first-initialize median minus bare's (ms)",
 				Value: r.StartDeltaMS, Limit: startDeltaLimitM, Passed: r.StartDeltaMS <= startDeltaLimitM})
+		}
+	}
+}
+
+// oauthTargets compares each oauth row with the same server's auth-off row
+// (calls/s, the median of the per-round ratios). The targets of the
+// auth-off rows (CPU/call vs bare, start) are not applied to oauth rows.
+func oauthTargets(rep *report) {
+	for _, r := range rep.Rows {
+		if !r.OAuth {
+			continue
+		}
+		var base *row
+		for _, b := range rep.Rows {
+			if b.Label == r.base && !b.OAuth {
+				base = b
+			}
+		}
+		if base == nil {
+			continue
+		}
+		if r.Serial != nil && base.Serial != nil {
+			r.Serial.CallsRatioVsAuthOff = callsRatio(r.Serial, base.Serial, r.SerialRounds, base.SerialRounds)
+		}
+		if r.Concurrent != nil && base.Concurrent != nil {
+			v := callsRatio(r.Concurrent, base.Concurrent, r.ConcurrentRounds, base.ConcurrentRounds)
+			r.Concurrent.CallsRatioVsAuthOff = v
+			if v > 0 {
+				rep.Targets = append(rep.Targets, check{Label: r.Label, What: fmt.Sprintf("calls/s with %d sessions vs %s (auth off)", r.Concurrent.Sessions, base.Label),
+					Value: v, Limit: oauthCallsLimit, AtLeast: true, Passed: v >= oauthCallsLimit})
+			}
 		}
 	}
 }
@@ -1313,7 +1389,11 @@ func printTable(out io.Writer, rep *report) {
 			if !c.Passed {
 				verdict = "MISSED"
 			}
-			fmt.Fprintf(out, "  %-6s %s: %s %.2f (limit %.2f)\n", verdict, c.Label, c.What, c.Value, c.Limit)
+			bound := "limit"
+			if c.AtLeast {
+				bound = "at least"
+			}
+			fmt.Fprintf(out, "  %-6s %s: %s %.2f (%s %.2f)\n", verdict, c.Label, c.What, c.Value, bound, c.Limit)
 		}
 	}
 	for _, r := range rep.Rows {

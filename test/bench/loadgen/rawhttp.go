@@ -20,6 +20,7 @@ import (
 // bottleneck and the server's CPU per call is measured near saturation.
 type rawConn struct {
 	addr, host, path string
+	auth             string // "Authorization: Bearer ...\r\n", or empty
 
 	c    net.Conn
 	br   *bufio.Reader
@@ -27,12 +28,18 @@ type rawConn struct {
 	body []byte
 }
 
-func newRawConn(u string) *rawConn {
+// newRawConn makes a client of URL u; a non-empty token is sent as
+// "Authorization: Bearer token" on every request.
+func newRawConn(u, token string) *rawConn {
 	pu, err := url.Parse(u)
 	if err != nil {
 		panic(err)
 	}
-	return &rawConn{addr: pu.Host, host: pu.Host, path: pu.RequestURI()}
+	rc := &rawConn{addr: pu.Host, host: pu.Host, path: pu.RequestURI()}
+	if token != "" {
+		rc.auth = "Authorization: Bearer " + token + "\r\n"
+	}
+	return rc
 }
 
 func (rc *rawConn) close() {
@@ -64,6 +71,7 @@ func (rc *rawConn) do(method, session string, body []byte) (status int, sid stri
 	w = append(w, " HTTP/1.1\r\nHost: "...)
 	w = append(w, rc.host...)
 	w = append(w, "\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"...)
+	w = append(w, rc.auth...)
 	if session != "" {
 		w = append(w, "Mcp-Session-Id: "...)
 		w = append(w, session...)
