@@ -133,7 +133,7 @@ func AuthConfigFromEnv(getenv func(string) string, cfg Config) (AuthConfig, erro
 
 // Discovery builds the discovery documents for this configuration.
 func (ac AuthConfig) Discovery(cfg Config, resourceName string) (*Discovery, error) {
-	d := &Discovery{Resource: oauth.ProtectedResourceMetadata{
+	d := &Discovery{Prefix: resourcePrefix(ac.ResourceURL, cfg.Path), Resource: oauth.ProtectedResourceMetadata{
 		Resource:               ac.ResourceURL,
 		ScopesSupported:        ac.ScopesSupported,
 		BearerMethodsSupported: []string{"header"},

@@ -99,12 +99,23 @@ func TestDiscoveryDocuments(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, as, _ := d.Paths()
-	if !slices.Equal(res, []string{"/.well-known/oauth-protected-resource/prod/mcp", "/.well-known/oauth-protected-resource"}) ||
-		!slices.Equal(as, []string{"/.well-known/oauth-authorization-server/prod", "/.well-known/openid-configuration/prod", "/prod/.well-known/openid-configuration"}) {
+	// The RFC locations, and under the stage the paths API Gateway hands the
+	// server once the stage is removed.
+	if !slices.Equal(res, []string{"/.well-known/oauth-protected-resource/prod/mcp", "/.well-known/oauth-protected-resource",
+		"/prod/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource/mcp"}) ||
+		!slices.Equal(as, []string{"/.well-known/oauth-authorization-server/prod", "/.well-known/openid-configuration/prod",
+			"/prod/.well-known/openid-configuration", "/.well-known/openid-configuration"}) {
 		t.Fatalf("%v %v", res, as)
 	}
-	if d.ResourceMetadataURL() != "https://api.example.com/.well-known/oauth-protected-resource/prod/mcp" {
+	if d.ResourceMetadataURL() != "https://api.example.com/prod/.well-known/oauth-protected-resource/mcp" {
 		t.Fatal(d.ResourceMetadataURL())
+	}
+	// Served at the root, nothing changes.
+	local, _ := AuthConfigFromEnv(envOf(map[string]string{"AUTH_METHOD": "oauth", "OAUTH_ISSUER": "https://as.example"}), cfg)
+	ld, _ := local.Discovery(cfg, "test")
+	if res, _, _ := ld.Paths(); ld.Prefix != "" || !slices.Equal(res, []string{"/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"}) ||
+		ld.ResourceMetadataURL() != "http://localhost:3000/.well-known/oauth-protected-resource/mcp" {
+		t.Fatalf("%q %v %s", ld.Prefix, res, ld.ResourceMetadataURL())
 	}
 	mux := http.NewServeMux()
 	if err := d.Register(mux); err != nil {

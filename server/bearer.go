@@ -126,3 +126,34 @@ func quoteParam(s string) string {
 	}
 	return b.String()
 }
+
+type authorizerKey struct{}
+
+// WithAuthorizerPrincipal marks a request context as authenticated
+// upstream: API Gateway's Lambda authorizer verified the token and passed
+// the principal in its context. Only in-process code (the Lambda adapter)
+// can set it; nothing a client sends can.
+func WithAuthorizerPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, authorizerKey{}, p)
+}
+
+// AuthorizerPrincipal returns the principal set by WithAuthorizerPrincipal.
+func AuthorizerPrincipal(ctx context.Context) (*Principal, bool) {
+	p, ok := ctx.Value(authorizerKey{}).(*Principal)
+	return p, ok && p != nil
+}
+
+// UpstreamAuth is AUTH_METHOD=lambda: it takes the principal the Lambda
+// authorizer established, and anywhere else (run locally, or a request
+// without authorizer context) verifies the token itself with Fallback:
+// never "any Bearer string".
+type UpstreamAuth struct {
+	Fallback Authenticator
+}
+
+func (u UpstreamAuth) Authenticate(r *http.Request) (*Principal, error) {
+	if p, ok := AuthorizerPrincipal(r.Context()); ok {
+		return p, nil
+	}
+	return u.Fallback.Authenticate(r)
+}

@@ -75,3 +75,22 @@ func TestBearerChallenges(t *testing.T) {
 		})
 	}
 }
+
+func TestUpstreamAuth(t *testing.T) {
+	u := UpstreamAuth{Fallback: &BearerAuth{Verifier: fakeVerifier{&oauth.Error{Kind: oauth.ErrInvalidToken, Description: oauth.DescMalformed}}}}
+	r := httptest.NewRequest(http.MethodPost, "/mcp", nil)
+	r.Header.Set("Authorization", "Bearer forged")
+	if _, err := u.Authenticate(r); err == nil {
+		t.Fatal("a token was accepted without verification")
+	}
+	// A header cannot impersonate the authorizer: only the context can.
+	r.Header.Set("X-Authorizer-Principal", "admin")
+	if _, err := u.Authenticate(r); err == nil {
+		t.Fatal("a header set the principal")
+	}
+	want := &Principal{Issuer: "iss", Subject: "alice", ClientID: "c1"}
+	p, err := u.Authenticate(r.WithContext(WithAuthorizerPrincipal(r.Context(), want)))
+	if err != nil || p != want {
+		t.Fatalf("%+v %v", p, err)
+	}
+}

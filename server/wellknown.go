@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"mcplambda/oauth"
@@ -17,36 +18,69 @@ import (
 type Discovery struct {
 	Resource   oauth.ProtectedResourceMetadata
 	AuthServer *oauth.AuthorizationServerMetadata // nil: not served
+	// Prefix is the path the public URL has before the server's own paths:
+	// the API Gateway stage ("/prod") when the resource is
+	// https://host/prod/mcp and the server serves /mcp. Empty when the
+	// server sees the public paths unchanged.
+	Prefix string
 }
 
-// Paths returns the request paths each document is served at, derived from
-// the resource URL and the facade issuer (never from a request's Host).
+// Paths returns the request paths, as the server sees them, that each
+// document is served at. They come from the resource URL and the facade
+// issuer (never from a request's Host): the RFC 9728 / RFC 8414 locations,
+// and, under a stage prefix, the same paths with the prefix removed, which
+// is how the server sees https://host/prod/.well-known/... behind API
+// Gateway (the RFC forms at the host's root are not routed to a stage).
 func (d *Discovery) Paths() (resource, authServer []string, err error) {
 	urls, err := oauth.ProtectedResourceMetadataURLs(d.Resource.Resource)
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, u := range urls {
-		p, err := urlPath(u)
-		if err != nil {
-			return nil, nil, err
-		}
-		resource = append(resource, p)
+	if d.Prefix != "" {
+		urls = append(urls, d.stagedMetadataURL())
+	}
+	if resource, err = d.serverPaths(urls); err != nil {
+		return nil, nil, err
 	}
 	if d.AuthServer != nil {
 		urls, err := oauth.WellKnownURLs(d.AuthServer.Issuer)
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, u := range urls {
-			p, err := urlPath(u)
-			if err != nil {
-				return nil, nil, err
-			}
-			authServer = append(authServer, p)
+		if authServer, err = d.serverPaths(urls); err != nil {
+			return nil, nil, err
 		}
 	}
 	return resource, authServer, nil
+}
+
+// serverPaths maps public URLs to the paths the server serves them at.
+func (d *Discovery) serverPaths(urls []string) ([]string, error) {
+	var out []string
+	add := func(p string) {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	for _, u := range urls {
+		p, err := urlPath(u)
+		if err != nil {
+			return nil, err
+		}
+		add(p)
+		if d.Prefix != "" && strings.HasPrefix(p, d.Prefix+"/") {
+			add(strings.TrimPrefix(p, d.Prefix))
+		}
+	}
+	return out, nil
+}
+
+// stagedMetadataURL is the metadata URL under the stage:
+// https://host/prod/.well-known/oauth-protected-resource/mcp.
+func (d *Discovery) stagedMetadataURL() string {
+	u, _ := url.Parse(d.Resource.Resource)
+	rest := strings.TrimPrefix(u.EscapedPath(), d.Prefix)
+	return u.Scheme + "://" + u.Host + d.Prefix + "/.well-known/oauth-protected-resource" + rest
 }
 
 func urlPath(u string) (string, error) {
@@ -83,8 +117,12 @@ func (d *Discovery) Register(mux *http.ServeMux) error {
 }
 
 // ResourceMetadataURL is the URL announced in WWW-Authenticate challenges:
-// the path-suffixed form, which names this resource exactly.
+// the path-suffixed RFC 9728 form, which names this resource exactly, or,
+// under a stage prefix, the staged form that API Gateway routes.
 func (d *Discovery) ResourceMetadataURL() string {
+	if d.Prefix != "" {
+		return d.stagedMetadataURL()
+	}
 	urls, err := oauth.ProtectedResourceMetadataURLs(d.Resource.Resource)
 	if err != nil || len(urls) == 0 {
 		return ""
@@ -123,6 +161,20 @@ func jsonDocument(v any) (http.Handler, error) {
 		}
 		_, _ = w.Write(body)
 	}), nil
+}
+
+// resourcePrefix is the part of the resource URL's path before the MCP
+// path: "/prod" for https://host/prod/mcp served at /mcp.
+func resourcePrefix(resource, mcpPath string) string {
+	u, err := url.Parse(resource)
+	if err != nil {
+		return ""
+	}
+	p := strings.TrimSuffix(u.Path, "/")
+	if p == mcpPath || !strings.HasSuffix(p, mcpPath) {
+		return ""
+	}
+	return strings.TrimSuffix(p, mcpPath)
 }
 
 // issuerFromResource is the facade issuer: the resource URL without its MCP

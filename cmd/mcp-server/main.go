@@ -64,7 +64,12 @@ func run() error {
 		if discovery, err = auth.Discovery(cfg, "Bedrock usage MCP server"); err != nil {
 			return err
 		}
-		opts.Auth = &server.BearerAuth{Verifier: verifier, ResourceMetadataURL: discovery.ResourceMetadataURL(), Scopes: auth.RequiredScopes, Log: log}
+		bearer := &server.BearerAuth{Verifier: verifier, ResourceMetadataURL: discovery.ResourceMetadataURL(), Scopes: auth.RequiredScopes, Log: log}
+		opts.Auth = bearer
+		if auth.Method == server.AuthLambda {
+			// Behind API Gateway the authorizer's principal; anywhere else the same verification.
+			opts.Auth = server.UpstreamAuth{Fallback: bearer}
+		}
 		log.Info("authentication on", "method", auth.Method, "issuer", auth.Verifier.Issuer, "resource", auth.ResourceURL,
 			"allowed_clients", len(auth.Verifier.ClientIDs), "required_scopes", strings.Join(auth.RequiredScopes, " "))
 	}
