@@ -5,7 +5,6 @@
 package moto
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +21,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"mcplambda/test/testproc"
 )
 
 // Dummy credentials and region used against moto. moto accepts any.
@@ -44,7 +45,7 @@ type Server struct {
 	StartDuration time.Duration
 
 	cmd       *exec.Cmd
-	out       *syncBuffer
+	out       *testproc.Buffer
 	done      chan struct{} // closed when the process has exited
 	waitErr   error
 	closeOnce sync.Once
@@ -126,7 +127,7 @@ func startOn(ctx context.Context, bin string, port int) (*Server, error) {
 	s := &Server{
 		URL:  fmt.Sprintf("http://127.0.0.1:%d", port),
 		Port: port,
-		out:  &syncBuffer{},
+		out:  &testproc.Buffer{},
 		done: make(chan struct{}),
 	}
 	// Not exec.CommandContext: the process must outlive ctx, which only
@@ -253,22 +254,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
