@@ -1,0 +1,581 @@
+// Package bedrock analyses Amazon Bedrock model-invocation logs
+// (schemaType "ModelInvocationLog", schemaVersion "1.0").
+package bedrock
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// DefaultMaxRecordSize is the largest record DecodeRecord accepts.
+const DefaultMaxRecordSize = 16 << 20
+
+// Record holds the fields of one invocation-log record that the usage
+// report needs. Everything else (notably the request and response bodies)
+// is skipped without being materialised.
+type Record struct {
+	Timestamp        time.Time
+	AccountID        string
+	IdentityARN      string
+	Region           string
+	RequestID        string
+	Operation        string
+	ModelID          string
+	InputTokens      int64
+	OutputTokens     int64
+	CacheReadTokens  int64
+	CacheWriteTokens int64
+}
+
+// RecordError reports why a record could not be decoded.
+type RecordError struct {
+	Reason string // short, stable description such as "truncated JSON"
+	Offset int    // byte offset where the problem was noticed (-1 if n/a)
+}
+
+func (e *RecordError) Error() string {
+	if e.Offset >= 0 {
+		return "bedrock: malformed record: " + e.Reason + " at offset " + strconv.Itoa(e.Offset)
+	}
+	return "bedrock: malformed record: " + e.Reason
+}
+
+// Decoder decodes records. The zero value uses DefaultMaxRecordSize.
+type Decoder struct {
+	// MaxRecordSize bounds the record size in bytes; <= 0 means
+	// DefaultMaxRecordSize.
+	MaxRecordSize int
+}
+
+// DecodeRecord decodes one record with the default size bound.
+func DecodeRecord(data []byte) (Record, error) {
+	var d Decoder
+	return d.Decode(data)
+}
+
+// Decode decodes one JSON record. It reads only the fields listed in Record
+// and skips every other value (including the potentially huge
+// inputBodyJson/outputBodyJson) by scanning bytes. Keys are matched exactly
+// (case-sensitively); duplicate keys behave as in encoding/json (last wins),
+// and a null value leaves a field unset.
+func (d *Decoder) Decode(data []byte) (Record, error) {
+	var r Record
+	max := d.MaxRecordSize
+	if max <= 0 {
+		max = DefaultMaxRecordSize
+	}
+	if len(data) > max {
+		return r, &RecordError{Reason: "record exceeds " + strconv.Itoa(max) + " bytes", Offset: -1}
+	}
+	p := parser{data: data}
+	var hasTS, hasModel bool
+	p.ws()
+	if p.i >= len(p.data) {
+		return r, p.errTrunc()
+	}
+	if p.data[p.i] != '{' {
+		return r, p.fail("record is not a JSON object")
+	}
+	err := p.object(func(key []byte) error {
+		switch string(key) {
+		case "timestamp":
+			lit, isNull, err := p.stringLit("timestamp")
+			if err != nil || isNull {
+				return err
+			}
+			if err := r.Timestamp.UnmarshalJSON(lit); err != nil {
+				return p.failAt("invalid timestamp", p.i-len(lit))
+			}
+			hasTS = true
+		case "accountId":
+			return p.str(&r.AccountID, "accountId")
+		case "region":
+			return p.str(&r.Region, "region")
+		case "requestId":
+			return p.str(&r.RequestID, "requestId")
+		case "operation":
+			return p.str(&r.Operation, "operation")
+		case "modelId":
+			set, err := p.strSet(&r.ModelID, "modelId")
+			if set {
+				hasModel = true
+			}
+			return err
+		case "identity":
+			return p.sub("identity", func(k []byte) error {
+				if string(k) == "arn" {
+					return p.str(&r.IdentityARN, "identity.arn")
+				}
+				return p.skip()
+			})
+		case "input":
+			return p.sub("input", func(k []byte) error {
+				switch string(k) {
+				case "inputTokenCount":
+					return p.int(&r.InputTokens, "input.inputTokenCount")
+				case "cacheReadInputTokenCount":
+					return p.int(&r.CacheReadTokens, "input.cacheReadInputTokenCount")
+				case "cacheWriteInputTokenCount":
+					return p.int(&r.CacheWriteTokens, "input.cacheWriteInputTokenCount")
+				}
+				return p.skip()
+			})
+		case "output":
+			return p.sub("output", func(k []byte) error {
+				if string(k) == "outputTokenCount" {
+					return p.int(&r.OutputTokens, "output.outputTokenCount")
+				}
+				return p.skip()
+			})
+		default:
+			return p.skip()
+		}
+		return nil
+	})
+	if err != nil {
+		return Record{}, err
+	}
+	p.ws()
+	if p.i != len(p.data) {
+		return Record{}, p.fail("trailing data after record")
+	}
+	if !hasTS {
+		return Record{}, &RecordError{Reason: "missing timestamp", Offset: -1}
+	}
+	if !hasModel || r.ModelID == "" {
+		return Record{}, &RecordError{Reason: "missing modelId", Offset: -1}
+	}
+	return r, nil
+}
+
+type parser struct {
+	data []byte
+	i    int
+}
+
+func (p *parser) fail(reason string) error { return &RecordError{Reason: reason, Offset: p.i} }
+func (p *parser) failAt(reason string, off int) error {
+	return &RecordError{Reason: reason, Offset: off}
+}
+func (p *parser) errTrunc() error { return &RecordError{Reason: "truncated JSON", Offset: len(p.data)} }
+
+func (p *parser) ws() {
+	for p.i < len(p.data) {
+		switch p.data[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+// sub parses a nested object (or null) under a top-level key.
+func (p *parser) sub(name string, field func(key []byte) error) error {
+	if p.i >= len(p.data) {
+		return p.errTrunc()
+	}
+	switch p.data[p.i] {
+	case '{':
+		return p.object(field)
+	case 'n':
+		return p.literal("null")
+	}
+	return p.fail("wrong type for " + name)
+}
+
+// object parses an object starting at '{', calling field for each key with
+// the parser positioned at the value; field must consume the value.
+func (p *parser) object(field func(key []byte) error) error {
+	p.i++ // '{'
+	p.ws()
+	if p.i >= len(p.data) {
+		return p.errTrunc()
+	}
+	if p.data[p.i] == '}' {
+		p.i++
+		return nil
+	}
+	for {
+		if p.i >= len(p.data) {
+			return p.errTrunc()
+		}
+		if p.data[p.i] != '"' {
+			return p.fail("expected object key")
+		}
+		start := p.i
+		hasEsc, err := p.skipString()
+		if err != nil {
+			return err
+		}
+		key := p.data[start+1 : p.i-1]
+		if hasEsc {
+			var s string
+			if json.Unmarshal(p.data[start:p.i], &s) != nil {
+				return p.failAt("invalid object key", start)
+			}
+			key = []byte(s)
+		}
+		p.ws()
+		if p.i >= len(p.data) {
+			return p.errTrunc()
+		}
+		if p.data[p.i] != ':' {
+			return p.fail("expected ':' after object key")
+		}
+		p.i++
+		p.ws()
+		if p.i >= len(p.data) {
+			return p.errTrunc()
+		}
+		if err := field(key); err != nil {
+			return err
+		}
+		p.ws()
+		if p.i >= len(p.data) {
+			return p.errTrunc()
+		}
+		switch p.data[p.i] {
+		case ',':
+			p.i++
+			p.ws()
+		case '}':
+			p.i++
+			return nil
+		default:
+			return p.fail("expected ',' or '}' in object")
+		}
+	}
+}
+
+// skipString advances past a string literal starting at '"'. It reports
+// whether the literal contains a backslash escape.
+func (p *parser) skipString() (bool, error) {
+	start := p.i
+	if err := p.skipStr(); err != nil {
+		return false, err
+	}
+	return bytes.IndexByte(p.data[start+1:p.i-1], '\\') >= 0, nil
+}
+
+// skipStr advances past a string literal starting at '"'.
+func (p *parser) skipStr() error {
+	j := p.i + 1
+	for {
+		k := bytes.IndexByte(p.data[j:], '"')
+		if k < 0 {
+			return p.errTrunc()
+		}
+		q := j + k
+		// Count backslashes immediately before the quote.
+		n := 0
+		for b := q - 1; b > p.i && p.data[b] == '\\'; b-- {
+			n++
+		}
+		if n%2 == 0 {
+			p.i = q + 1
+			return nil
+		}
+		j = q + 1
+	}
+}
+
+func (p *parser) literal(lit string) error {
+	if len(p.data)-p.i < len(lit) {
+		if strings.HasPrefix(lit, string(p.data[p.i:])) {
+			return p.errTrunc()
+		}
+		return p.fail("invalid literal")
+	}
+	if string(p.data[p.i:p.i+len(lit)]) != lit {
+		return p.fail("invalid literal")
+	}
+	p.i += len(lit)
+	return nil
+}
+
+// number advances past a JSON number and returns its text.
+func (p *parser) number() ([]byte, error) {
+	start := p.i
+	d := p.data
+	i := p.i
+	if i < len(d) && d[i] == '-' {
+		i++
+	}
+	if i >= len(d) {
+		return nil, p.errTrunc()
+	}
+	switch {
+	case d[i] == '0':
+		i++
+	case d[i] >= '1' && d[i] <= '9':
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	default:
+		p.i = i
+		return nil, p.fail("invalid number")
+	}
+	if i < len(d) && d[i] == '.' {
+		i++
+		if i >= len(d) {
+			return nil, p.errTrunc()
+		}
+		if d[i] < '0' || d[i] > '9' {
+			p.i = i
+			return nil, p.fail("invalid number")
+		}
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		if i >= len(d) {
+			return nil, p.errTrunc()
+		}
+		if d[i] < '0' || d[i] > '9' {
+			p.i = i
+			return nil, p.fail("invalid number")
+		}
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	}
+	p.i = i
+	return d[start:i], nil
+}
+
+// stringLit consumes a string (returning the literal including quotes) or
+// null.
+func (p *parser) stringLit(name string) (lit []byte, isNull bool, err error) {
+	switch p.data[p.i] {
+	case '"':
+		start := p.i
+		if _, err := p.skipString(); err != nil {
+			return nil, false, err
+		}
+		return p.data[start:p.i], false, nil
+	case 'n':
+		return nil, true, p.literal("null")
+	}
+	return nil, false, p.fail("wrong type for " + name)
+}
+
+func (p *parser) str(dst *string, name string) error {
+	_, err := p.strSet(dst, name)
+	return err
+}
+
+// strSet decodes a string into dst; null leaves dst unchanged.
+func (p *parser) strSet(dst *string, name string) (bool, error) {
+	if p.data[p.i] != '"' {
+		if p.data[p.i] == 'n' {
+			return false, p.literal("null")
+		}
+		return false, p.fail("wrong type for " + name)
+	}
+	start := p.i
+	esc, err := p.skipString()
+	if err != nil {
+		return false, err
+	}
+	raw := p.data[start+1 : p.i-1]
+	if !esc && plain(raw) {
+		*dst = string(raw)
+		return true, nil
+	}
+	// Rare slow path: escapes, control characters or non-ASCII; let
+	// encoding/json apply its exact unescaping and UTF-8 rules.
+	var s string
+	if json.Unmarshal(p.data[start:p.i], &s) != nil {
+		return false, p.failAt("invalid string for "+name, start)
+	}
+	*dst = s
+	return true, nil
+}
+
+// plain reports whether raw is valid UTF-8 without control characters (so
+// string(raw) equals its JSON decoding, given it has no escapes).
+func plain(raw []byte) bool {
+	for i, c := range raw {
+		if c < 0x20 {
+			return false
+		}
+		if c >= 0x80 {
+			rest := raw[i:]
+			for _, b := range rest {
+				if b < 0x20 {
+					return false
+				}
+			}
+			return utf8.Valid(rest)
+		}
+	}
+	return true
+}
+
+func (p *parser) int(dst *int64, name string) error {
+	c := p.data[p.i]
+	if c == 'n' {
+		return p.literal("null")
+	}
+	if c != '-' && (c < '0' || c > '9') {
+		return p.fail("wrong type for " + name)
+	}
+	start := p.i
+	num, err := p.number()
+	if err != nil {
+		return err
+	}
+	// Fast path for short non-negative integers.
+	if len(num) <= 18 && num[0] != '-' {
+		var v int64
+		ok := true
+		for _, b := range num {
+			if b < '0' || b > '9' {
+				ok = false
+				break
+			}
+			v = v*10 + int64(b-'0')
+		}
+		if ok {
+			*dst = v
+			return nil
+		}
+	}
+	v, err := strconv.ParseInt(string(num), 10, 64)
+	if err != nil {
+		return p.failAt("wrong type for "+name, start)
+	}
+	if v < 0 {
+		return p.failAt("negative "+name, start)
+	}
+	*dst = v
+	return nil
+}
+
+// skip consumes any JSON value. Skipped containers are scanned for
+// structure (strings, bracket nesting) but their scalars are not validated.
+func (p *parser) skip() error {
+	d := p.data
+	switch c := d[p.i]; c {
+	case '"':
+		return p.skipStr()
+	case 't':
+		return p.literal("true")
+	case 'f':
+		return p.literal("false")
+	case 'n':
+		return p.literal("null")
+	case '{', '[':
+		return p.skipContainer()
+	default:
+		if c == '-' || (c >= '0' && c <= '9') {
+			_, err := p.number()
+			return err
+		}
+		return p.fail("invalid value")
+	}
+}
+
+// skipContainer skips an object or array, checking bracket matching.
+func (p *parser) skipContainer() error {
+	var stackBuf [64]byte
+	stack := stackBuf[:0]
+	d := p.data
+	i := p.i
+	for i < len(d) {
+		c := d[i]
+		switch c {
+		case '"':
+			p.i = i
+			if err := p.skipStr(); err != nil {
+				return err
+			}
+			i = p.i
+			continue
+		case '{', '[':
+			stack = append(stack, c)
+		case '}', ']':
+			open := byte('{')
+			if c == ']' {
+				open = '['
+			}
+			if len(stack) == 0 || stack[len(stack)-1] != open {
+				p.i = i
+				return p.fail("mismatched bracket")
+			}
+			stack = stack[:len(stack)-1]
+			if len(stack) == 0 {
+				p.i = i + 1
+				return nil
+			}
+		}
+		i++
+	}
+	p.i = i
+	return p.errTrunc()
+}
+
+// ShortModelID returns a display name for a model id: ARN prefixes are
+// removed (keeping the last path segment), as are inference-profile region
+// groups ("us.", "eu.", "apac.", "global.", ...) and the provider prefix
+// ("anthropic.", "amazon.", ...). The version suffix is kept. Ids that do
+// not look like a known form are returned unchanged.
+func ShortModelID(id string) string {
+	s := id
+	if strings.HasPrefix(s, "arn:") {
+		// arn:partition:bedrock:region:account:resource-type/resource-id
+		parts := strings.SplitN(s, ":", 6)
+		if len(parts) != 6 || parts[2] != "bedrock" {
+			return id
+		}
+		res := parts[5]
+		slash := strings.IndexByte(res, '/')
+		if slash < 0 {
+			return id
+		}
+		switch res[:slash] {
+		case "foundation-model", "inference-profile", "application-inference-profile",
+			"provisioned-model", "custom-model", "imported-model", "prompt-router",
+			"default-prompt-router", "custom-model-deployment", "marketplace/model-endpoint":
+		default:
+			if !strings.Contains(res[:slash], "model") && !strings.Contains(res[:slash], "profile") {
+				return id
+			}
+		}
+		s = res[strings.LastIndexByte(res, '/')+1:]
+		if s == "" {
+			return id
+		}
+	}
+	if dot := strings.IndexByte(s, '.'); dot > 0 && regionGroups[s[:dot]] {
+		if rest := s[dot+1:]; strings.IndexByte(rest, '.') > 0 {
+			s = rest
+		}
+	}
+	if dot := strings.IndexByte(s, '.'); dot > 0 && providers[s[:dot]] && dot+1 < len(s) {
+		s = s[dot+1:]
+	}
+	return s
+}
+
+var regionGroups = map[string]bool{
+	"us": true, "eu": true, "apac": true, "global": true, "us-gov": true,
+	"jp": true, "au": true, "ca": true,
+}
+
+var providers = map[string]bool{
+	"anthropic": true, "amazon": true, "meta": true, "mistral": true,
+	"cohere": true, "ai21": true, "stability": true, "deepseek": true,
+	"writer": true, "luma": true, "twelvelabs": true, "openai": true,
+	"qwen": true,
+}
