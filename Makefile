@@ -18,7 +18,7 @@ build: ## static binaries in bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/mcp-server ./cmd/mcp-server
 
 run-local: build ## serve http://127.0.0.1:3000/mcp without auth
-	HOST=$${HOST:-127.0.0.1} PORT=$${PORT:-3000} AUTH_METHOD=none ./bin/mcp-server
+	HOST=$${HOST:-127.0.0.1} PORT=$${PORT:-3000} AUTH_METHOD=$${AUTH_METHOD:-none} BEDROCK_LOG_SOURCE=$${BEDROCK_LOG_SOURCE:-sample} ./bin/mcp-server
 
 # The pinned npm test tools (conformance suite, official SDK, Node 22).
 $(NPM_STAMP): test/package.json test/package-lock.json

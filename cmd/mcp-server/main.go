@@ -52,6 +52,9 @@ func run() error {
 	if err := greetings.Register(srv, greetings.Options{}); err != nil {
 		return err
 	}
+	if err := registerBedrock(srv, os.Getenv); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	opts := server.HandlerOptions{Logger: log}
