@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"mcplambda/mcp"
 	"mcplambda/server"
@@ -26,6 +28,7 @@ type Source interface {
 // Sources the report can read (BEDROCK_LOG_SOURCE).
 const (
 	SourceCloudWatch = "cloudwatch"
+	SourceS3         = "s3"
 	SourceFile       = "file"
 	SourceSample     = "sample"
 )
@@ -37,8 +40,13 @@ const DefaultLogGroup = "/aws/bedrock/modelinvocations"
 // server's choice, never the client's: a client cannot make the server
 // read an arbitrary file or bucket.
 type ToolConfig struct {
-	Source string // SourceCloudWatch (default), SourceFile or SourceSample
+	Source string // SourceCloudWatch (default), SourceS3, SourceFile or SourceSample
 	Path   string // SourceFile: a file or directory of JSON Lines (optionally gzipped)
+	// S3URI is s3://BUCKET/PREFIX where invocation logging delivers
+	// (SourceS3); S3PathStyle selects path-style addressing (S3-compatible
+	// endpoints).
+	S3URI       string
+	S3PathStyle bool
 	// Sample is the embedded sample data set and SampleEnd the end of its
 	// last day: with SourceSample, the report's window ends there instead
 	// of now, so "the past N days" covers the sample.
@@ -86,6 +94,13 @@ func RegisterTool(srv *server.Server, cfg ToolConfig) error {
 		if cfg.LoadAWSConfig == nil {
 			return errors.New("bedrock report: the CloudWatch source needs an AWS configuration loader")
 		}
+	case SourceS3:
+		if _, _, err := parseS3URI(cfg.S3URI); err != nil {
+			return err
+		}
+		if cfg.LoadAWSConfig == nil {
+			return errors.New("bedrock report: the S3 source needs an AWS configuration loader")
+		}
 	case SourceFile:
 		if cfg.Path == "" {
 			return errors.New("BEDROCK_LOG_SOURCE=file needs BEDROCK_LOG_PATH (a file or directory of JSON Lines)")
@@ -98,7 +113,7 @@ func RegisterTool(srv *server.Server, cfg ToolConfig) error {
 			return errors.New("bedrock report: no sample data set")
 		}
 	default:
-		return fmt.Errorf("BEDROCK_LOG_SOURCE=%q: use cloudwatch, file or sample", cfg.Source)
+		return fmt.Errorf("BEDROCK_LOG_SOURCE=%q: use cloudwatch, s3, file or sample", cfg.Source)
 	}
 	if cfg.MaxDays <= 0 {
 		cfg.MaxDays = 90
@@ -224,5 +239,20 @@ func openSource(ctx context.Context, cfg ToolConfig, a toolArgs) (Source, error)
 			return nil, err
 		}
 	}
+	if cfg.Source == SourceS3 {
+		bucket, prefix, _ := parseS3URI(cfg.S3URI)
+		client := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3PathStyle })
+		return &S3Source{Client: client, Bucket: bucket, Prefix: prefix}, nil
+	}
 	return &CloudWatchSource{Client: cloudwatchlogs.NewFromConfig(awsCfg), LogGroup: a.LogGroupName}, nil
+}
+
+// parseS3URI splits s3://BUCKET/PREFIX.
+func parseS3URI(uri string) (bucket, prefix string, err error) {
+	rest, ok := strings.CutPrefix(uri, "s3://")
+	bucket, prefix, _ = strings.Cut(rest, "/")
+	if !ok || bucket == "" || strings.ContainsAny(bucket, " ?#") {
+		return "", "", fmt.Errorf("BEDROCK_S3_URI=%q: want s3://BUCKET or s3://BUCKET/PREFIX", uri)
+	}
+	return bucket, prefix, nil
 }

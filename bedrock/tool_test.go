@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"mcplambda/mcp"
 	"mcplambda/server"
@@ -228,6 +229,60 @@ func TestToolArgumentsValidated(t *testing.T) {
 		_ = json.Unmarshal(final.Result, &res)
 		if !res.IsError || !strings.Contains(res.Content[0].Text, want) {
 			t.Errorf("%s: %s", args, final.Result)
+		}
+	}
+}
+
+// TestReportFromS3OnMoto: the same report from gzipped objects in
+// Bedrock's S3 delivery layout, and across accounts through STS.
+func TestReportFromS3OnMoto(t *testing.T) {
+	ctx := context.Background()
+	srv := moto.Start(t)
+	awsCfg := srv.AWSConfig(ctx)
+	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("logs")}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var want Totals
+	byHour := map[string][]byte{}
+	for range 1500 {
+		b, r := genRecord(nil, rng, 1)
+		ts := now.Add(-time.Duration(rng.Int64N(int64(47 * time.Hour)))).Add(-time.Minute).Truncate(time.Second)
+		b = bytes.Replace(b, []byte(r.Timestamp.Format(time.RFC3339)), []byte(ts.Format(time.RFC3339)), 1)
+		key := "bedrock/AWSLogs/123456789012/BedrockModelInvocationLogs/us-east-1/" + ts.Format("2006/01/02/15") + "/part.json.gz"
+		byHour[key] = append(append(byHour[key], b...), '\n')
+		want.Requests++
+		want.InputTokens += r.InputTokens
+		want.OutputTokens += r.OutputTokens
+	}
+	for key, body := range byHour {
+		if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("logs"), Key: aws.String(key), Body: bytes.NewReader(gz(t, body))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := server.New(server.Options{})
+	err := RegisterTool(s, ToolConfig{
+		Source: SourceS3, S3URI: "s3://logs/bedrock", S3PathStyle: true,
+		LoadAWSConfig: func(context.Context, string) (aws.Config, error) { return awsCfg, nil },
+		CrossAccount: func(ctx context.Context, base aws.Config, account string) (aws.Config, error) {
+			return CrossAccountConfig(ctx, base, account, DefaultCrossAccountRole)
+		},
+		Now: func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range []string{`{"days":2}`, `{"days":2,"aws_account_id":"210987654321"}`} {
+		_, final := mcpCall(t, s, args)
+		var res toolResult
+		if err := json.Unmarshal(final.Result, &res); err != nil || res.IsError {
+			t.Fatalf("%s: %s", args, final.Result)
+		}
+		got := res.StructuredContent.Totals
+		if got.Requests != want.Requests || got.InputTokens != want.InputTokens || got.OutputTokens != want.OutputTokens {
+			t.Fatalf("%s: totals %+v, want %+v", args, got, want)
 		}
 	}
 }

@@ -27,6 +27,8 @@ func registerBedrock(srv *server.Server, getenv func(string) string) error {
 	return bedrock.RegisterTool(srv, bedrock.ToolConfig{
 		Source:        strings.ToLower(get("BEDROCK_LOG_SOURCE")),
 		Path:          get("BEDROCK_LOG_PATH"),
+		S3URI:         get("BEDROCK_S3_URI"),
+		S3PathStyle:   strings.EqualFold(get("BEDROCK_S3_PATH_STYLE"), "true"),
 		Sample:        sample.Source(),
 		SampleEnd:     sample.End(),
 		DefaultRegion: region,
@@ -38,4 +40,3 @@ func registerBedrock(srv *server.Server, getenv func(string) string) error {
 		},
 	})
 }
-
