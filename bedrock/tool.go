@@ -199,8 +199,8 @@ func report(ctx context.Context, call *server.Call, cfg ToolConfig, a toolArgs) 
 	}
 	text := agg.Text(a.Days, a.Region)
 	if cfg.Source == SourceSample {
-		text = "Sample data (synthetic, shipped with the server; set BEDROCK_LOG_SOURCE=cloudwatch for your account's logs), window ending " +
-			end.Format("2006-01-02") + ".\n\n" + text
+		text = "Sample data (synthetic, shipped with the server; set BEDROCK_LOG_SOURCE=cloudwatch for your account's logs), through " +
+			end.Add(-time.Second).Format("2006-01-02") + ".\n\n" + text
 	}
 	res := &mcp.CallToolResult{
 		Content:           []mcp.Content{mcp.TextContent(text)},

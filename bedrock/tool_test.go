@@ -148,6 +148,7 @@ func TestReportFromCloudWatchOnMoto(t *testing.T) {
 	var want Totals
 	perDay := map[string]int64{}
 	perModel := map[string]int64{}
+	perRegion, perUser, perOp := map[string]int64{}, map[string]int64{}, map[string]int64{}
 	for _, r := range records {
 		if r.Timestamp.Before(start) || !r.Timestamp.Before(now) {
 			continue
@@ -159,6 +160,9 @@ func TestReportFromCloudWatchOnMoto(t *testing.T) {
 		want.CacheWriteTokens += r.CacheWriteTokens
 		perDay[r.Timestamp.Format("2006-01-02")]++
 		perModel[r.ModelID]++
+		perRegion[r.Region] += r.InputTokens + r.OutputTokens
+		perUser[r.IdentityARN] += r.InputTokens + r.OutputTokens
+		perOp[r.Operation] += r.CacheReadTokens
 	}
 	got := res.StructuredContent
 	if got.Totals.Requests != want.Requests || got.Totals.InputTokens != want.InputTokens || got.Totals.OutputTokens != want.OutputTokens ||
@@ -176,6 +180,24 @@ func TestReportFromCloudWatchOnMoto(t *testing.T) {
 	for _, m := range got.Models {
 		if perModel[m.ModelID] != m.Requests {
 			t.Errorf("model %s: %d requests, want %d", m.ModelID, m.Requests, perModel[m.ModelID])
+		}
+	}
+	if len(got.Regions) != len(perRegion) || len(got.Users) != len(perUser) || len(got.Operations) != len(perOp) {
+		t.Errorf("groups: %d regions, %d users, %d operations; want %d, %d, %d", len(got.Regions), len(got.Users), len(got.Operations), len(perRegion), len(perUser), len(perOp))
+	}
+	for _, g := range got.Regions {
+		if perRegion[g.Region] != g.TotalTokens {
+			t.Errorf("region %s: %d tokens, want %d", g.Region, g.TotalTokens, perRegion[g.Region])
+		}
+	}
+	for _, g := range got.Users {
+		if perUser[g.IdentityARN] != g.TotalTokens {
+			t.Errorf("user %s: %d tokens, want %d", g.IdentityARN, g.TotalTokens, perUser[g.IdentityARN])
+		}
+	}
+	for _, g := range got.Operations {
+		if perOp[g.Operation] != g.CacheReadTokens {
+			t.Errorf("operation %s: %d cache-read tokens, want %d", g.Operation, g.CacheReadTokens, perOp[g.Operation])
 		}
 	}
 	text := res.Content[0].Text
