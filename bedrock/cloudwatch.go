@@ -161,40 +161,29 @@ func (s *CloudWatchSource) Read(ctx context.Context, w Window, emit func(msg []b
 // filter calls FilterLogEvents, retrying throttling with backoff, and
 // translates errors a person can act on.
 func (s *CloudWatchSource) filter(ctx context.Context, in *cloudwatchlogs.FilterLogEventsInput) (*cloudwatchlogs.FilterLogEventsOutput, error) {
-	maxRetries := s.MaxRetries
-	if maxRetries <= 0 {
-		maxRetries = DefaultMaxRetries
+	var out *cloudwatchlogs.FilterLogEventsOutput
+	err, exhausted := retryThrottled(ctx, s.MaxRetries, s.BaseBackoff, s.MaxBackoff, isThrottle, func() error {
+		var err error
+		out, err = s.Client.FilterLogEvents(ctx, in)
+		return err
+	})
+	switch {
+	case err == nil:
+		if out == nil {
+			out = &cloudwatchlogs.FilterLogEventsOutput{}
+		}
+		return out, nil
+	case exhausted:
+		retries := s.MaxRetries
+		if retries <= 0 {
+			retries = DefaultMaxRetries
+		}
+		return nil, fmt.Errorf("cloudwatch: FilterLogEvents on log group %q still throttled after %d retries (ThrottlingException; lower the request rate or raise the FilterLogEvents quota): %w",
+			s.LogGroup, retries, err)
+	case ctx.Err() != nil:
+		return nil, err
 	}
-	base := s.BaseBackoff
-	if base <= 0 {
-		base = DefaultBaseBackoff
-	}
-	maxB := s.MaxBackoff
-	if maxB <= 0 {
-		maxB = DefaultMaxBackoff
-	}
-	for attempt := 0; ; attempt++ {
-		out, err := s.Client.FilterLogEvents(ctx, in)
-		if err == nil {
-			if out == nil {
-				out = &cloudwatchlogs.FilterLogEventsOutput{}
-			}
-			return out, nil
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, ctxErr
-		}
-		if !isThrottle(err) {
-			return nil, s.translate(err)
-		}
-		if attempt >= maxRetries {
-			return nil, fmt.Errorf("cloudwatch: FilterLogEvents on log group %q still throttled after %d retries (ThrottlingException; lower the request rate or raise the FilterLogEvents quota): %w",
-				s.LogGroup, maxRetries, err)
-		}
-		if err := sleepCtx(ctx, backoff(attempt, base, maxB)); err != nil {
-			return nil, err
-		}
-	}
+	return nil, s.translate(err)
 }
 
 // backoff returns the delay before retry number attempt (0-based): base

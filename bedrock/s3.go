@@ -324,33 +324,8 @@ func (s *S3Source) list(ctx context.Context, in *s3.ListObjectsV2Input) (*s3.Lis
 }
 
 func (s *S3Source) retry(ctx context.Context, call func() error) error {
-	maxRetries := s.MaxRetries
-	if maxRetries <= 0 {
-		maxRetries = DefaultMaxRetries
-	}
-	base := s.BaseBackoff
-	if base <= 0 {
-		base = DefaultBaseBackoff
-	}
-	maxB := s.MaxBackoff
-	if maxB <= 0 {
-		maxB = DefaultMaxBackoff
-	}
-	for attempt := 0; ; attempt++ {
-		err := call()
-		if err == nil {
-			return nil
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return ctxErr
-		}
-		if !isS3Throttle(err) || attempt >= maxRetries {
-			return err
-		}
-		if err := sleepCtx(ctx, backoff(attempt, base, maxB)); err != nil {
-			return err
-		}
-	}
+	err, _ := retryThrottled(ctx, s.MaxRetries, s.BaseBackoff, s.MaxBackoff, isS3Throttle, call)
+	return err
 }
 
 func isS3Throttle(err error) bool {
