@@ -47,11 +47,13 @@ type ToolConfig struct {
 	// endpoints).
 	S3URI       string
 	S3PathStyle bool
-	// Sample is the embedded sample data set and SampleEnd the end of its
-	// last day: with SourceSample, the report's window ends there instead
-	// of now, so "the past N days" covers the sample.
+	// Sample is the embedded sample data set and SampleEnd returns the end
+	// of its last day: with SourceSample, the report's window ends there
+	// instead of now, so "the past N days" covers the sample. A function,
+	// because finding it reads the data: only reports pay for that, never
+	// start-up.
 	Sample    Source
-	SampleEnd time.Time
+	SampleEnd func() time.Time
 	// DefaultRegion is used when the client names none.
 	DefaultRegion string
 	// LoadAWSConfig loads the SDK configuration for a region (the default
@@ -109,7 +111,7 @@ func RegisterTool(srv *server.Server, cfg ToolConfig) error {
 			return fmt.Errorf("BEDROCK_LOG_PATH: %w", err)
 		}
 	case SourceSample:
-		if cfg.Sample == nil {
+		if cfg.Sample == nil || cfg.SampleEnd == nil {
 			return errors.New("bedrock report: no sample data set")
 		}
 	default:
@@ -157,7 +159,7 @@ func report(ctx context.Context, call *server.Call, cfg ToolConfig, a toolArgs) 
 	}
 	end := cfg.Now().UTC()
 	if cfg.Source == SourceSample {
-		end = cfg.SampleEnd
+		end = cfg.SampleEnd()
 	}
 	w := Window{Start: end.Add(-time.Duration(a.Days) * 24 * time.Hour), End: end}
 

@@ -30,7 +30,7 @@ func registerBedrock(srv *server.Server, getenv func(string) string) error {
 		S3URI:         get("BEDROCK_S3_URI"),
 		S3PathStyle:   strings.EqualFold(get("BEDROCK_S3_PATH_STYLE"), "true"),
 		Sample:        sample.Source(),
-		SampleEnd:     sample.End(),
+		SampleEnd:     sample.End,
 		DefaultRegion: region,
 		LoadAWSConfig: func(ctx context.Context, region string) (aws.Config, error) {
 			return config.LoadDefaultConfig(ctx, config.WithRegion(region))
