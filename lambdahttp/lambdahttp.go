@@ -112,6 +112,7 @@ func Handler(h http.Handler, opts Options) func(ctx context.Context, ev events.A
 			}
 			return staticResponse(http.StatusBadRequest, `{"error":"malformed request body"}`+"\n"), nil
 		}
+		invocation := ctx
 		ctx, cancel := context.WithCancel(ctx)
 		rc := ev.RequestContext
 		ctx = context.WithValue(ctx, eventKey{}, &rc)
@@ -133,13 +134,20 @@ func Handler(h http.Handler, opts Options) func(ctx context.Context, ev events.A
 		}
 		go serve(h, w, req, cancel, opts.Logger)
 
+		// Wait on the invocation's context, not the handler's: serve cancels
+		// the latter as soon as the handler returns, which may be just after
+		// it committed an empty response.
 		select {
 		case <-w.ready:
-		case <-ctx.Done():
-			// The handler has not started its response by the deadline.
-			cancel()
-			_ = pr.CloseWithError(ctx.Err())
-			return nil, ctx.Err()
+		case <-invocation.Done():
+			select {
+			case <-w.ready: // committed at the deadline: still answer
+			default:
+				// The handler has not started its response by the deadline.
+				cancel()
+				_ = pr.CloseWithError(invocation.Err())
+				return nil, invocation.Err()
+			}
 		}
 		resp := w.resp // written before ready was closed
 		resp.Body = &body2{pr: pr, cancel: cancel}
