@@ -215,6 +215,9 @@ func newRequest(ctx context.Context, ev events.APIGatewayProxyRequest, body []by
 		method = http.MethodGet
 	}
 	path := ev.Path
+	if p, ok := resourcePath(ev.Resource, ev.PathParameters); ok {
+		path = p
+	}
 	if path == "" {
 		path = "/"
 	}
@@ -268,6 +271,39 @@ func newRequest(ctx context.Context, ev events.APIGatewayProxyRequest, body []by
 		req.RemoteAddr = net.JoinHostPort(ip, "0")
 	}
 	return req, nil
+}
+
+// resourcePath rebuilds the request path from the API resource that
+// matched ("/mcp", "/.well-known/{proxy+}") and its path parameters. Unlike
+// ev.Path, it never includes the base path of a custom domain mapping
+// (https://mcp.example.com/v1/mcp reaches the function as path "/v1/mcp"
+// but resource "/mcp"), so the handler sees the same paths under the
+// execute-api URL and under any custom domain.
+func resourcePath(resource string, params map[string]string) (string, bool) {
+	if resource == "" || !strings.HasPrefix(resource, "/") {
+		return "", false
+	}
+	var b strings.Builder
+	for rest := resource; rest != ""; {
+		open := strings.IndexByte(rest, '{')
+		if open < 0 {
+			b.WriteString(rest)
+			break
+		}
+		end := strings.IndexByte(rest[open:], '}')
+		if end < 0 {
+			return "", false
+		}
+		name := strings.TrimSuffix(rest[open+1:open+end], "+")
+		v, ok := params[name]
+		if !ok {
+			return "", false
+		}
+		b.WriteString(rest[:open])
+		b.WriteString(v)
+		rest = rest[open+end+1:]
+	}
+	return b.String(), true
 }
 
 // staticResponse is a complete response that needs no handler.

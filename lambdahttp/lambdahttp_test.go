@@ -306,3 +306,31 @@ func TestLambdaRuntimeAcceptsHandler(t *testing.T) {
 		t.Fatalf("got %q want %q", out, want)
 	}
 }
+
+func TestResourcePath(t *testing.T) {
+	tests := []struct {
+		name, resource, path string
+		params           map[string]string
+		want             string
+	}{
+		{"plain resource", "/mcp", "/mcp", nil, "/mcp"},
+		{"custom domain base path dropped", "/mcp", "/v1/mcp", nil, "/mcp"},
+		{"greedy proxy", "/.well-known/{proxy+}", "/v1/.well-known/oauth-protected-resource/v1/mcp",
+			map[string]string{"proxy": "oauth-protected-resource/v1/mcp"}, "/.well-known/oauth-protected-resource/v1/mcp"},
+		{"named parameter", "/items/{id}/x", "/items/7/x", map[string]string{"id": "7"}, "/items/7/x"},
+		{"parameter missing: event path", "/{proxy+}", "/a/b", nil, "/a/b"},
+		{"no resource: event path", "", "/a", nil, "/a"},
+		{"unterminated: event path", "/{proxy", "/a", map[string]string{"proxy": "x"}, "/a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var seen string
+			h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { seen = r.URL.Path })
+			w, _ := invoke(t, Handler(h, Options{}), events.APIGatewayProxyRequest{Resource: tt.resource, Path: tt.path, PathParameters: tt.params, HTTPMethod: "GET"})
+			_, _ = io.ReadAll(w.Body)
+			if seen != tt.want {
+				t.Fatalf("path %q, want %q", seen, tt.want)
+			}
+		})
+	}
+}

@@ -33,6 +33,10 @@ type AuthConfig struct {
 	// RequiredScopes every token needs; ScopesSupported is advertised.
 	RequiredScopes  []string
 	ScopesSupported []string
+	// APIKeyHashes (API_KEY_SHA256, AUTH_METHOD=lambda only) are the
+	// lowercase hex SHA-256 hashes of the API keys the Lambda authorizer's
+	// simple token mode accepts; off Lambda the server checks them itself.
+	APIKeyHashes []string
 	// DiscoverJWKS: the issuer is generic and no OAUTH_JWKS_URL was given,
 	// so jwks_uri is read from the issuer's metadata at start.
 	DiscoverJWKS bool
@@ -51,9 +55,12 @@ func AuthConfigFromEnv(getenv func(string) string, cfg Config) (AuthConfig, erro
 	if ac.Method == "" {
 		ac.Method = AuthNone
 	}
-	loopback := isLoopbackHost(cfg.Host)
+	loopback := isLoopbackHost(cfg.Host) && !cfg.Lambda
 	switch ac.Method {
 	case AuthNone:
+		if cfg.Lambda {
+			return ac, fmt.Errorf("AUTH_METHOD=none serves without authentication, which is only allowed on a loopback address, and this is AWS Lambda behind a public API: set AUTH_METHOD=oauth or lambda")
+		}
 		if !loopback {
 			return ac, fmt.Errorf("AUTH_METHOD=none serves without authentication, which is only allowed on a loopback address, but HOST is %q: set AUTH_METHOD=oauth (or lambda), or HOST=127.0.0.1", cfg.Host)
 		}
@@ -62,6 +69,17 @@ func AuthConfigFromEnv(getenv func(string) string, cfg Config) (AuthConfig, erro
 	default:
 		return ac, fmt.Errorf("AUTH_METHOD=%q: use none, oauth or lambda", ac.Method)
 	}
+
+	keys := list("API_KEY_SHA256")
+	for _, k := range keys {
+		if !isSHA256Hex(k) {
+			return ac, fmt.Errorf("API_KEY_SHA256: %q is not a SHA-256 hash in lowercase hex (64 characters); compute one with: printf %%s \"$KEY\" | sha256sum", shortValue(k))
+		}
+	}
+	if len(keys) > 0 && ac.Method != AuthLambda {
+		return ac, fmt.Errorf("API_KEY_SHA256 is the Lambda authorizer's API-key mode: it needs AUTH_METHOD=lambda")
+	}
+	ac.APIKeyHashes = keys
 
 	pool, region, issuer := get("COGNITO_USER_POOL_ID"), get("COGNITO_REGION"), get("OAUTH_ISSUER")
 	v := oauth.Config{JWKSURL: get("OAUTH_JWKS_URL")}
@@ -86,8 +104,11 @@ func AuthConfigFromEnv(getenv func(string) string, cfg Config) (AuthConfig, erro
 		}
 		v.Issuer = issuer
 		ac.DiscoverJWKS = v.JWKSURL == ""
+	case len(keys) > 0:
+		// API keys only: no tokens to verify, no discovery to publish.
+		return ac, nil
 	default:
-		return ac, fmt.Errorf("AUTH_METHOD=%s needs an issuer: set COGNITO_USER_POOL_ID and COGNITO_REGION (Amazon Cognito), or OAUTH_ISSUER (any OAuth 2.1 authorization server)", ac.Method)
+		return ac, fmt.Errorf("AUTH_METHOD=%s needs an issuer: set COGNITO_USER_POOL_ID and COGNITO_REGION (Amazon Cognito), or OAUTH_ISSUER (any OAuth 2.1 authorization server)%s", ac.Method, map[bool]string{true: ", or API_KEY_SHA256 (API keys)"}[ac.Method == AuthLambda])
 	}
 	if v.JWKSURL != "" {
 		if u, err := url.Parse(v.JWKSURL); err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname()))) {
@@ -174,4 +195,25 @@ func (ac AuthConfig) NewVerifier(ctx context.Context, client *http.Client) (*oau
 		v.JWKSURL = md.JWKSURI
 	}
 	return oauth.NewVerifier(v)
+}
+
+func isSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// shortValue shows enough of a misconfigured value to find it, never a
+// whole secret someone pasted by mistake.
+func shortValue(s string) string {
+	if len(s) > 8 {
+		return s[:8] + "..."
+	}
+	return s
 }

@@ -18,6 +18,9 @@ func TestAuthConfigFromEnv(t *testing.T) {
 	local := DefaultConfig()
 	public := DefaultConfig()
 	public.Host = "0.0.0.0"
+	onLambda := DefaultConfig() // HOST keeps its loopback default, which means nothing on Lambda
+	onLambda.Lambda = true
+	key := strings.Repeat("ab", 32)
 	pool := map[string]string{"AUTH_METHOD": "oauth", "COGNITO_REGION": "eu-west-1", "COGNITO_USER_POOL_ID": "eu-west-1_Abc", "COGNITO_ALLOWED_CLIENT_IDS": "c1, c2"}
 	with := func(base map[string]string, kv ...string) map[string]string {
 		m := map[string]string{}
@@ -66,6 +69,21 @@ func TestAuthConfigFromEnv(t *testing.T) {
 				t.Fatalf("%+v", ac)
 			}
 		}},
+		{name: "none refused on Lambda", env: map[string]string{}, cfg: onLambda, wantErr: "this is AWS Lambda"},
+		{name: "resource URL needed on Lambda", env: pool, cfg: onLambda, wantErr: "MCP_RESOURCE_URL"},
+		{name: "API keys alone in lambda mode", env: map[string]string{"AUTH_METHOD": "lambda", "API_KEY_SHA256": key + "," + strings.Repeat("0", 64)}, cfg: onLambda, check: func(t *testing.T, ac AuthConfig) {
+			if len(ac.APIKeyHashes) != 2 || ac.Verifier.Issuer != "" {
+				t.Fatalf("%+v", ac)
+			}
+		}},
+		{name: "API keys with an issuer", env: with(pool, "AUTH_METHOD", "lambda", "API_KEY_SHA256", key), cfg: local, check: func(t *testing.T, ac AuthConfig) {
+			if len(ac.APIKeyHashes) != 1 || ac.Verifier.Issuer == "" {
+				t.Fatalf("%+v", ac)
+			}
+		}},
+		{name: "API keys need lambda mode", env: with(pool, "API_KEY_SHA256", key), cfg: local, wantErr: "needs AUTH_METHOD=lambda"},
+		{name: "API key hash malformed", env: map[string]string{"AUTH_METHOD": "lambda", "API_KEY_SHA256": "my-secret-api-key-value"}, cfg: local, wantErr: `"my-secre..." is not a SHA-256 hash`},
+		{name: "lambda mode names API keys", env: map[string]string{"AUTH_METHOD": "lambda"}, cfg: local, wantErr: "or API_KEY_SHA256"},
 		{name: "unknown method", env: map[string]string{"AUTH_METHOD": "basic"}, cfg: local, wantErr: "use none, oauth or lambda"},
 	}
 	for _, tt := range tests {

@@ -29,6 +29,12 @@ type Config struct {
 	ShutdownTimeout      time.Duration // SHUTDOWN_TIMEOUT: grace period for in-flight requests
 	LogLevel             slog.Level    // LOG_LEVEL: debug, info, warn, error
 	LogRequests          bool          // LOG_REQUESTS: one log line per HTTP request
+
+	// Lambda is true inside AWS Lambda (AWS_LAMBDA_RUNTIME_API is set):
+	// there is no listener, HOST means nothing, and the loopback defaults
+	// (no authentication, loopback Host names, a localhost resource URL)
+	// do not apply.
+	Lambda bool
 }
 
 // DefaultConfig is the configuration with no environment set.
@@ -97,6 +103,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	str("HOST", &c.Host)
+	c.Lambda = strings.TrimSpace(getenv("AWS_LAMBDA_RUNTIME_API")) != ""
 	integer("PORT", &c.Port, 0)
 	str("MCP_PATH", &c.Path)
 	var body int

@@ -19,7 +19,9 @@ type originPolicy struct {
 
 func newOriginPolicy(cfg Config) originPolicy {
 	p := originPolicy{origins: cfg.AllowedOrigins, hosts: cfg.AllowedHosts}
-	p.loopbackOK = len(cfg.AllowedHosts) == 0 && isLoopbackHost(cfg.Host)
+	// On Lambda only API Gateway reaches the function, under its own or a
+	// custom domain: rebinding a loopback name is not a threat there.
+	p.loopbackOK = len(cfg.AllowedHosts) == 0 && isLoopbackHost(cfg.Host) && !cfg.Lambda
 	return p
 }
 

@@ -1,19 +1,25 @@
 // Command mcp-server serves MCP over Streamable HTTP on HOST:PORT (default
-// 127.0.0.1:3000, endpoint /mcp). See the README's configuration table.
+// 127.0.0.1:3000, endpoint /mcp), or, inside AWS Lambda
+// (AWS_LAMBDA_RUNTIME_API set), as a function behind an API Gateway REST
+// API with a streaming integration. See the README's configuration table.
 package main
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
+
 	"mcplambda/greetings"
 	"mcplambda/internal/logbuf"
+	"mcplambda/lambdahttp"
 	"mcplambda/mcp"
 	"mcplambda/server"
 )
@@ -38,6 +44,7 @@ func run() error {
 		return err
 	}
 	// Buffered: one write per request line would cost more than the request.
+	// On Lambda every invocation flushes (see flushAfter).
 	logOut := logbuf.New(os.Stderr, 32<<10, 200*time.Millisecond)
 	defer logOut.Close()
 	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel}))
@@ -57,24 +64,19 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+
 	opts := server.HandlerOptions{Logger: log}
-	var discovery *server.Discovery
-	if auth.Method != server.AuthNone {
-		verifier, err := auth.NewVerifier(ctx, nil)
-		if err != nil {
+	discovery, err := authenticate(ctx, &opts, auth, cfg, log)
+	if err != nil {
+		return err
+	}
+	if table := strings.TrimSpace(os.Getenv("SESSION_TABLE")); table != "" {
+		if opts.Store, err = dynamoStore(ctx, table, cfg.SessionTTL); err != nil {
 			return err
 		}
-		if discovery, err = auth.Discovery(cfg, "Bedrock usage MCP server"); err != nil {
-			return err
-		}
-		bearer := &server.BearerAuth{Verifier: verifier, ResourceMetadataURL: discovery.ResourceMetadataURL(), Scopes: auth.RequiredScopes, Log: log}
-		opts.Auth = bearer
-		if auth.Method == server.AuthLambda {
-			// Behind API Gateway the authorizer's principal; anywhere else the same verification.
-			opts.Auth = server.UpstreamAuth{Fallback: bearer}
-		}
-		log.Info("authentication on", "method", auth.Method, "issuer", auth.Verifier.Issuer, "resource", auth.ResourceURL,
-			"allowed_clients", len(auth.Verifier.ClientIDs), "required_scopes", strings.Join(auth.RequiredScopes, " "))
+		log.Info("sessions in DynamoDB", "table", table)
+	} else if cfg.Lambda {
+		log.Warn("SESSION_TABLE is not set: sessions live in this instance's memory and are lost when a request lands on another instance")
 	}
 	h := server.NewHandler(srv, cfg, opts)
 	defer h.Close()
@@ -84,5 +86,67 @@ func run() error {
 			return err
 		}
 	}
+	if cfg.Lambda {
+		// The adapter's bound is Lambda's payload cap; the handler answers
+		// MAX_BODY_BYTES itself, with a JSON-RPC error.
+		lopts := lambdahttp.Options{MaxBodyBytes: max(cfg.MaxBodyBytes+1, lambdahttp.DefaultMaxBodyBytes), Logger: log}
+		if auth.Method == server.AuthLambda {
+			// Only this mode trusts the authorizer's context: in oauth mode
+			// the API has no authorizer and the server verifies every token.
+			lopts.WithAuthorizer = server.WithAPIGatewayAuthorizer
+		}
+		log.Info("serving on AWS Lambda", "path", cfg.Path, "auth", auth.Method, "resource", auth.ResourceURL)
+		lambda.StartWithOptions(lambdahttp.Handler(flushAfter(mux, logOut), lopts), lambda.WithContext(ctx))
+		return nil
+	}
 	return server.Serve(ctx, cfg, mux, h, log, nil)
+}
+
+// authenticate sets opts.Auth for the configured AUTH_METHOD and returns
+// the discovery documents to serve (nil when there are none).
+func authenticate(ctx context.Context, opts *server.HandlerOptions, auth server.AuthConfig, cfg server.Config, log *slog.Logger) (*server.Discovery, error) {
+	if auth.Method == server.AuthNone {
+		return nil, nil
+	}
+	var discovery *server.Discovery
+	var either server.EitherAuth
+	if auth.Verifier.Issuer != "" {
+		verifier, err := auth.NewVerifier(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		if discovery, err = auth.Discovery(cfg, "Bedrock usage MCP server"); err != nil {
+			return nil, err
+		}
+		either.JWT = &server.BearerAuth{Verifier: verifier, ResourceMetadataURL: discovery.ResourceMetadataURL(), Scopes: auth.RequiredScopes, Log: log}
+	}
+	if len(auth.APIKeyHashes) > 0 {
+		keys, err := server.NewAPIKeyAuth(auth.APIKeyHashes)
+		if err != nil {
+			return nil, err
+		}
+		either.Keys = keys
+	}
+	var a server.Authenticator = either
+	if either.Keys == nil {
+		a = either.JWT
+	}
+	if auth.Method == server.AuthLambda {
+		// Behind API Gateway the authorizer's principal; anywhere else the same verification.
+		a = server.UpstreamAuth{Fallback: a}
+	}
+	opts.Auth = a
+	log.Info("authentication on", "method", auth.Method, "issuer", auth.Verifier.Issuer, "resource", auth.ResourceURL,
+		"allowed_clients", len(auth.Verifier.ClientIDs), "api_keys", len(auth.APIKeyHashes), "required_scopes", strings.Join(auth.RequiredScopes, " "))
+	return discovery, nil
+}
+
+// flushAfter writes out the buffered logs when each request ends: Lambda
+// may freeze the environment between invocations, and a log line that
+// waits for the next one is late or lost.
+func flushAfter(h http.Handler, out *logbuf.Writer) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() { _ = out.Flush() }()
+		h.ServeHTTP(w, r)
+	})
 }
