@@ -310,8 +310,8 @@ func TestLambdaRuntimeAcceptsHandler(t *testing.T) {
 func TestResourcePath(t *testing.T) {
 	tests := []struct {
 		name, resource, path string
-		params           map[string]string
-		want             string
+		params               map[string]string
+		want                 string
 	}{
 		{"plain resource", "/mcp", "/mcp", nil, "/mcp"},
 		{"custom domain base path dropped", "/mcp", "/v1/mcp", nil, "/mcp"},
