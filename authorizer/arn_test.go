@@ -1,0 +1,92 @@
+package authorizer
+
+import (
+	"errors"
+	"slices"
+	"testing"
+)
+
+func TestParseMethodARN(t *testing.T) {
+	tests := []struct {
+		arn  string
+		want MethodARN // zero = error
+	}{
+		{"arn:aws:execute-api:us-east-1:123456789012:abc123defg/prod/POST/mcp",
+			MethodARN{"aws", "us-east-1", "123456789012", "abc123defg", "prod", "POST", "mcp"}},
+		{"arn:aws:execute-api:eu-west-3:123456789012:abc123defg/dev_2/GET/v1/mcp",
+			MethodARN{"aws", "eu-west-3", "123456789012", "abc123defg", "dev_2", "GET", "v1/mcp"}},
+		{"arn:aws-cn:execute-api:cn-north-1:123456789012:a1/prod/DELETE/",
+			MethodARN{"aws-cn", "cn-north-1", "123456789012", "a1", "prod", "DELETE", ""}},
+		{"arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET",
+			MethodARN{"aws", "us-east-1", "123456789012", "abc", "prod", "GET", ""}},
+		// A resource path is not used in the policy, so it may hold anything.
+		{"arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/a:b/*",
+			MethodARN{"aws", "us-east-1", "123456789012", "abc", "prod", "GET", "a:b/*"}},
+		{"", MethodARN{}},
+		{"garbage", MethodARN{}},
+		{"arn:aws:lambda:us-east-1:123456789012:abc/prod/GET/mcp", MethodARN{}},
+		{"arn:aws:execute-api:us-east-1:12345678901:abc/prod/GET/mcp", MethodARN{}},
+		{"arn:aws:execute-api:us-east-1:*:abc/prod/GET/mcp", MethodARN{}},
+		{"arn:aws:execute-api:*:123456789012:abc/prod/GET/mcp", MethodARN{}},
+		{"arn:aws:execute-api::123456789012:abc/prod/GET/mcp", MethodARN{}},
+		{"arn:aws:execute-api:us-east-1:123456789012:*/prod/GET/mcp", MethodARN{}},
+		{"arn:aws:execute-api:us-east-1:123456789012:abc/*/GET/mcp", MethodARN{}},
+		{"arn:aws:execute-api:us-east-1:123456789012:abc/pr?d/GET/mcp", MethodARN{}},
+		{"arn:aws:execute-api:us-east-1:123456789012:abc/prod/*/mcp", MethodARN{}},
+		{"arn:aws:execute-api:us-east-1:123456789012:abc/prod", MethodARN{}},
+		{"arn:aws:execute-api:us-east-1:123456789012:abc//GET/mcp", MethodARN{}},
+		{"arn:aws:execute-api:us-east-1:123456789012", MethodARN{}},
+		{"xrn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/mcp", MethodARN{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.arn, func(t *testing.T) {
+			got, err := ParseMethodARN(tt.arn)
+			if tt.want == (MethodARN{}) {
+				if !errors.Is(err, errBadARN) {
+					t.Fatalf("got %+v, %v; want an error", got, err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("got %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestResources(t *testing.T) {
+	a, err := ParseMethodARN("arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/anything/else")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		path string
+		want []string
+	}{
+		{"/mcp", []string{
+			"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/POST/mcp",
+			"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/mcp",
+			"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/DELETE/mcp",
+		}},
+		{"/v1/mcp", []string{
+			"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/POST/v1/mcp",
+			"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/v1/mcp",
+			"arn:aws:execute-api:us-east-1:123456789012:abc123/prod/DELETE/v1/mcp",
+		}},
+	} {
+		if got := a.Resources(tt.path); !slices.Equal(got, tt.want) {
+			t.Errorf("Resources(%q) = %q, want %q", tt.path, got, tt.want)
+		}
+	}
+}
+
+func TestValidMCPPath(t *testing.T) {
+	for p, ok := range map[string]bool{
+		"/mcp": true, "/v1/mcp": true, "/a-b_c.d": true,
+		"": false, "mcp": false, "/": false, "/mcp/": false, "//mcp": false, "/m*": false, "/{proxy+}": false, "/a?b": false,
+	} {
+		if err := validMCPPath(p); (err == nil) != ok {
+			t.Errorf("validMCPPath(%q) = %v, want ok=%v", p, err, ok)
+		}
+	}
+}

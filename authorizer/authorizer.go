@@ -1,0 +1,177 @@
+package authorizer
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"mcplambda/oauth"
+)
+
+// ErrUnauthorized is the error API Gateway turns into 401: its text must be
+// exactly "Unauthorized".
+var ErrUnauthorized = errors.New("Unauthorized")
+
+// errUnavailable and errBadRequest are answered 500 by API Gateway: the
+// request could not be judged, which must look neither like a bad token
+// nor like a grant.
+var (
+	errUnavailable = errors.New("authorizer: signing keys unavailable")
+	errInternal    = errors.New("authorizer: cannot build a policy for this request")
+)
+
+// Context values set on every Allow.
+const (
+	AuthJWT    = "jwt"
+	AuthAPIKey = "api_key"
+)
+
+// Authorizer decides REQUEST authorizer events. It is safe for concurrent use.
+type Authorizer struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New checks cfg and returns the authorizer.
+func New(cfg Config) (*Authorizer, error) {
+	if cfg.Verifier == nil && cfg.APIKeys == nil {
+		return nil, errors.New("authorizer: neither a token verifier nor API keys are configured")
+	}
+	if cfg.MCPPath == "" {
+		cfg.MCPPath = "/mcp"
+	}
+	if err := validMCPPath(cfg.MCPPath); err != nil {
+		return nil, err
+	}
+	if len(cfg.RequiredScopes) > 0 && cfg.Verifier == nil {
+		return nil, errors.New("authorizer: required scopes need a token verifier")
+	}
+	if cfg.Verifier != nil && len(cfg.Verifier.Config().RequiredScopes) > 0 {
+		return nil, errors.New("authorizer: put required scopes in Config.RequiredScopes, not in the verifier")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	return &Authorizer{cfg: cfg, log: log}, nil
+}
+
+// Handle is the Lambda handler: pass it to lambda.Start.
+func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+	var none events.APIGatewayCustomAuthorizerResponse
+	rid := req.RequestContext.RequestID
+	arn, err := ParseMethodARN(req.MethodArn)
+	if err != nil {
+		a.decision(ctx, "error", "malformed_method_arn", rid, "", "")
+		return none, errInternal
+	}
+	tok, err := bearerToken(req.Headers, req.MultiValueHeaders)
+	if err != nil {
+		a.decision(ctx, "unauthorized", err.Error(), rid, "", "")
+		return none, ErrUnauthorized
+	}
+	if a.cfg.Verifier != nil && (a.cfg.APIKeys == nil || looksLikeJWT(tok)) {
+		return a.jwt(ctx, arn, tok, rid)
+	}
+	principal, ok := a.cfg.APIKeys.Check(tok)
+	if !ok {
+		a.decision(ctx, "unauthorized", "unknown_api_key", rid, "", "")
+		return none, ErrUnauthorized
+	}
+	a.decision(ctx, "allow", "api_key", rid, principal, "")
+	return a.policy(principal, "Allow", arn, map[string]any{
+		"sub": principal, "client_id": "", "scope": "", "username": "", "iss": "", "auth": AuthAPIKey,
+	}), nil
+}
+
+func (a *Authorizer) jwt(ctx context.Context, arn MethodARN, tok, rid string) (events.APIGatewayCustomAuthorizerResponse, error) {
+	var none events.APIGatewayCustomAuthorizerResponse
+	c, err := a.cfg.Verifier.Verify(ctx, tok)
+	if err != nil {
+		var e *oauth.Error
+		if errors.As(err, &e) && e.Kind == oauth.ErrUnavailable {
+			// The cause names the JWKS URL and the failure, never the token.
+			cause := "unknown"
+			if e.Err != nil {
+				cause = e.Err.Error()
+			}
+			a.log.LogAttrs(ctx, slog.LevelError, "JWKS fetch failed: cannot verify tokens",
+				slog.String("request_id", rid), slog.String("error", cause))
+			a.decision(ctx, "error", "keys_unavailable", rid, "", "")
+			return none, errUnavailable
+		}
+		reason := "invalid_token"
+		if e != nil {
+			reason += ": " + e.Description // fixed vocabulary, no token content
+		}
+		a.decision(ctx, "unauthorized", reason, rid, "", "")
+		return none, ErrUnauthorized
+	}
+	var missing []string
+	for _, s := range a.cfg.RequiredScopes {
+		if !slices.Contains(c.Scopes, s) {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) > 0 {
+		a.decision(ctx, "deny", "insufficient_scope", rid, c.Subject, c.ClientID)
+		return a.policy(c.Subject, "Deny", arn, map[string]any{
+			"error":             "insufficient_scope",
+			"error_description": oauth.DescInsufficientScope,
+			"required_scope":    strings.Join(a.cfg.RequiredScopes, " "),
+			"auth":              AuthJWT,
+		}), nil
+	}
+	a.decision(ctx, "allow", "jwt", rid, c.Subject, c.ClientID)
+	return a.policy(c.Subject, "Allow", arn, map[string]any{
+		"sub":       c.Subject,
+		"client_id": c.ClientID,
+		"scope":     strings.Join(c.Scopes, " "),
+		"username":  c.Username,
+		"iss":       c.Issuer,
+		"auth":      AuthJWT,
+		"exp":       c.ExpiresAt.Unix(),
+	}), nil
+}
+
+// policy covers exactly the MCP endpoint's methods in the request's stage:
+// see the package documentation for why not just the requested method.
+func (a *Authorizer) policy(principal, effect string, arn MethodARN, ctx map[string]any) events.APIGatewayCustomAuthorizerResponse {
+	return events.APIGatewayCustomAuthorizerResponse{
+		PrincipalID: principal,
+		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{
+			Version: "2012-10-17",
+			Statement: []events.IAMPolicyStatement{{
+				Action:   []string{"execute-api:Invoke"},
+				Effect:   effect,
+				Resource: arn.Resources(a.cfg.MCPPath),
+			}},
+		},
+		Context: ctx,
+	}
+}
+
+// decision logs one line per request: the outcome, why, and who, never
+// the token, its hash or any header.
+func (a *Authorizer) decision(ctx context.Context, decision, reason, rid, sub, clientID string) {
+	level := slog.LevelInfo
+	if decision == "error" {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{slog.String("decision", decision), slog.String("reason", reason)}
+	if rid != "" {
+		attrs = append(attrs, slog.String("request_id", rid))
+	}
+	if sub != "" {
+		attrs = append(attrs, slog.String("sub", sub))
+	}
+	if clientID != "" {
+		attrs = append(attrs, slog.String("client_id", clientID))
+	}
+	a.log.LogAttrs(ctx, level, "authorizer decision", attrs...)
+}
