@@ -56,12 +56,12 @@ func TestBearerToken(t *testing.T) {
 func TestLooksLikeJWT(t *testing.T) {
 	for tok, want := range map[string]bool{
 		"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln": true,
-		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.":     true, // alg none, empty signature
-		"IHsiYWxnIjoibm9uZSJ9.e30.":                true, // " {" with a leading space
-		"a.b.c":                                    false,
-		"plain-api-key":                            false,
-		"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0":     false,
-		"eyJhbGciOiJSUzI1NiJ9.e30.c2ln.extra":      false,
+		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.":      true, // alg none, empty signature
+		"IHsiYWxnIjoibm9uZSJ9.e30.":                 true, // " {" with a leading space
+		"a.b.c":                                     false,
+		"plain-api-key":                             false,
+		"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0":      false,
+		"eyJhbGciOiJSUzI1NiJ9.e30.c2ln.extra":       false,
 	} {
 		if got := looksLikeJWT(tok); got != want {
 			t.Errorf("looksLikeJWT(%q) = %v, want %v", tok, got, want)
