@@ -1,0 +1,394 @@
+// Package client is an MCP client for the Streamable HTTP transport of the
+// session era (protocol revisions 2025-03-26 to 2025-11-25): the initialize
+// handshake, Mcp-Session-Id, JSON and SSE answers, server-to-client
+// requests, the standalone GET stream, resumption with Last-Event-ID,
+// cancellation, transparent re-initialization after a 404, and pluggable
+// authorization.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"mcplambda/mcp"
+)
+
+// Options configure a Client. URL is required.
+type Options struct {
+	URL        string       // MCP endpoint
+	HTTPClient *http.Client // nil: a client with dial and TLS timeouts and no overall timeout (streams are long)
+	Auth       Authorizer   // nil: no credentials
+	ClientInfo mcp.Implementation
+	// ProtocolVersion is the revision requested at initialize; default the
+	// newest session-era revision.
+	ProtocolVersion string
+	// RequestTimeout bounds each request; 0 means 60s, <0 means none.
+	RequestTimeout time.Duration
+	// OnNotification receives every server notification (logging, progress,
+	// list_changed, resources/updated, ...), in order per stream, from the
+	// goroutine reading that stream: it must not block for long. Progress
+	// notifications also go to the WithProgress callback of their request.
+	OnNotification func(method string, params json.RawMessage)
+	// Elicit answers elicitation/create; nil: the capability is not
+	// advertised and such requests are answered -32601.
+	Elicit func(ctx context.Context, p *mcp.ElicitParams) (*mcp.ElicitResult, error)
+	// ElicitModes are the elicitation modes advertised when Elicit is set;
+	// default form only ("form", "url").
+	ElicitModes []string
+	// Sample answers sampling/createMessage; nil: not advertised, and such
+	// requests are declined with a JSON-RPC error.
+	Sample func(ctx context.Context, p *mcp.CreateMessageParams) (*mcp.CreateMessageResult, error)
+	// Roots answers roots/list; nil: roots are not advertised.
+	Roots func(ctx context.Context) ([]mcp.Root, error)
+	// Logger receives the traffic at Debug level (method, id, status; never
+	// headers or tokens); nil discards it.
+	Logger *slog.Logger
+	// OpenStandaloneStream opens the GET stream after initialize, for
+	// messages the server sends outside any request.
+	OpenStandaloneStream bool
+	// OnStandaloneStream, if set, is told when the GET stream opens
+	// (open=true) and when the client stops trying (open=false, with the
+	// reason; nil reason means the server offers no such stream).
+	OnStandaloneStream func(open bool, err error)
+}
+
+// CallOption tunes one request.
+type CallOption func(*callConfig)
+
+type callConfig struct {
+	progress func(mcp.ProgressParams)
+}
+
+// WithProgress asks the server for progress notifications
+// (_meta.progressToken) and delivers this request's ones to fn, in order,
+// from the goroutine reading the stream.
+func WithProgress(fn func(mcp.ProgressParams)) CallOption {
+	return func(c *callConfig) { c.progress = fn }
+}
+
+const (
+	defaultRequestTimeout = 60 * time.Second
+	maxJSONBody           = 16 << 20 // a response, including large tool results
+	maxErrorBody          = 4 << 10  // what is read of an error answer
+	maxSSELine            = 16 << 20 // results travel as one data line
+	maxSSEEvent           = 16 << 20
+	defaultRetry          = time.Second
+	maxRetry              = 30 * time.Second
+	maxResumeAttempts     = 5 // consecutive reconnections that deliver nothing
+	maxAuthRetries        = 2
+	answerTimeout         = 30 * time.Second // posting our answers and notifications/cancelled
+)
+
+// session is what one initialize produced; it is replaced wholesale on
+// re-initialization, so a request carries a consistent snapshot.
+type session struct {
+	id      string
+	version string
+	init    mcp.InitializeResult
+}
+
+// Client is a connection to one MCP server. It is safe for concurrent use.
+type Client struct {
+	opts    Options
+	hc      *http.Client
+	ownHC   bool
+	log     *slog.Logger
+	timeout time.Duration
+
+	ctx    context.Context // ends with Close/Disconnect
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	nextID atomic.Int64
+
+	mu       sync.Mutex
+	sess     session
+	closed   bool
+	incoming map[string]context.CancelFunc // server requests being answered, by id
+
+	reinitMu sync.Mutex
+
+	progMu   sync.Mutex
+	progress map[string]func(mcp.ProgressParams)
+}
+
+// Connect initializes a session: initialize, notifications/initialized and,
+// if asked, the standalone GET stream.
+func Connect(ctx context.Context, opts Options) (*Client, error) {
+	u, err := url.Parse(opts.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("mcp client: invalid server URL %q: want http(s)://host/path", opts.URL)
+	}
+	if opts.ProtocolVersion == "" {
+		opts.ProtocolVersion = mcp.LatestVersion
+	}
+	if opts.ClientInfo.Name == "" {
+		opts.ClientInfo = mcp.Implementation{Name: "mcplambda-client", Version: "0.1.0"}
+	}
+	c := &Client{
+		opts:     opts,
+		hc:       opts.HTTPClient,
+		log:      opts.Logger,
+		timeout:  opts.RequestTimeout,
+		incoming: map[string]context.CancelFunc{},
+		progress: map[string]func(mcp.ProgressParams){},
+	}
+	if c.hc == nil {
+		c.hc, c.ownHC = newHTTPClient(), true
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.timeout == 0 {
+		c.timeout = defaultRequestTimeout
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+
+	ictx, cancel := c.requestContext(ctx, mcp.MethodInitialize)
+	err = c.initialize(ictx)
+	if err != nil {
+		err = c.contextError(ictx, err)
+	}
+	cancel()
+	if err != nil {
+		c.Disconnect()
+		return nil, err
+	}
+	if opts.OpenStandaloneStream {
+		c.goAsync(c.standaloneLoop)
+	}
+	return c, nil
+}
+
+func newHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   10 * time.Second,
+		MaxIdleConnsPerHost:   16,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     true,
+	}}
+}
+
+// capabilities declares what the callbacks in Options can answer.
+func (c *Client) capabilities() mcp.ClientCapabilities {
+	var caps mcp.ClientCapabilities
+	if c.opts.Elicit != nil {
+		modes := c.opts.ElicitModes
+		if len(modes) == 0 {
+			modes = []string{"form"}
+		}
+		m := map[string]struct{}{}
+		for _, mode := range modes {
+			m[mode] = struct{}{}
+		}
+		caps.Elicitation, _ = json.Marshal(m)
+	}
+	if c.opts.Sample != nil {
+		caps.Sampling = json.RawMessage(`{}`)
+	}
+	if c.opts.Roots != nil {
+		caps.Roots = &struct {
+			ListChanged bool `json:"listChanged,omitempty"`
+		}{ListChanged: true}
+	}
+	return caps
+}
+
+// initialize runs the handshake and installs the new session.
+func (c *Client) initialize(ctx context.Context) error {
+	id := mcp.IntID(c.nextID.Add(1))
+	body, err := mcp.AppendRequest(nil, id, mcp.MethodInitialize, &mcp.InitializeParams{
+		ProtocolVersion: c.opts.ProtocolVersion,
+		Capabilities:    c.capabilities(),
+		ClientInfo:      c.opts.ClientInfo,
+	})
+	if err != nil {
+		return err
+	}
+	msg, sid, err := c.exchange(ctx, mcp.MethodInitialize, id, body, session{})
+	if err != nil {
+		return err
+	}
+	var res mcp.InitializeResult
+	if err := decodeResult(msg, &res); err != nil {
+		return fmt.Errorf("initialize: %w", err)
+	}
+	sess := session{id: sid, version: res.ProtocolVersion, init: res}
+	if !mcp.IsSessionVersion(res.ProtocolVersion) {
+		c.deleteSession(ctx, sess)
+		return fmt.Errorf("initialize: the server chose protocol revision %q, which this client does not speak (it speaks %v)",
+			truncate(res.ProtocolVersion, 32), mcp.SessionVersions)
+	}
+	if err := c.notify(ctx, mcp.NotificationInitialized, nil, sess); err != nil {
+		return fmt.Errorf("notifications/initialized: %w", err)
+	}
+	c.mu.Lock()
+	c.sess = sess
+	c.mu.Unlock()
+	c.log.Debug("mcp session started", "protocol_version", res.ProtocolVersion, "server", res.ServerInfo.Name)
+	return nil
+}
+
+// reinitialize replaces the session the server forgot (404). Concurrent
+// callers that saw the same dead session share one handshake.
+func (c *Client) reinitialize(ctx context.Context, dead string) error {
+	c.reinitMu.Lock()
+	defer c.reinitMu.Unlock()
+	c.mu.Lock()
+	closed, current := c.closed, c.sess.id
+	c.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	if current != dead {
+		return nil // someone else already did it
+	}
+	c.log.Debug("mcp session not found; re-initializing")
+	return c.initialize(ctx)
+}
+
+func (c *Client) session() session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess
+}
+
+// SessionID is the current Mcp-Session-Id ("" if the server issued none).
+func (c *Client) SessionID() string { return c.session().id }
+
+// ProtocolVersion is the negotiated protocol revision.
+func (c *Client) ProtocolVersion() string { return c.session().version }
+
+// ServerInfo is what the current session's initialize returned.
+func (c *Client) ServerInfo() mcp.InitializeResult { return c.session().init }
+
+// goAsync runs fn in a goroutine that Close and Disconnect wait for; it
+// does nothing once the client is closed.
+func (c *Client) goAsync(fn func()) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		fn()
+	}()
+	return true
+}
+
+// Close ends the session on the server (DELETE; a 405 means the server
+// does not let clients end sessions, which is fine), stops the background
+// goroutines and waits for them.
+func (c *Client) Close(ctx context.Context) error {
+	sess := c.session()
+	first := c.stop()
+	var err error
+	if first && sess.id != "" {
+		err = c.deleteSession(ctx, sess)
+	}
+	c.wait()
+	return err
+}
+
+// Disconnect stops everything without ending the session on the server.
+func (c *Client) Disconnect() {
+	c.stop()
+	c.wait()
+}
+
+func (c *Client) stop() bool {
+	c.mu.Lock()
+	first := !c.closed
+	c.closed = true
+	c.mu.Unlock()
+	c.cancel()
+	return first
+}
+
+func (c *Client) wait() {
+	c.wg.Wait()
+	if c.ownHC {
+		c.hc.CloseIdleConnections()
+	}
+}
+
+func (c *Client) deleteSession(ctx context.Context, sess session) error {
+	ctx, cancel := context.WithTimeout(ctx, answerTimeout)
+	defer cancel()
+	resp, err := c.send(ctx, httpReq{verb: http.MethodDelete, sess: sess})
+	if err != nil {
+		return fmt.Errorf("ending the session: %w", err)
+	}
+	switch {
+	case resp.StatusCode/100 == 2, resp.StatusCode == http.StatusMethodNotAllowed, resp.StatusCode == http.StatusNotFound:
+		drain(resp)
+		return nil
+	}
+	return fmt.Errorf("ending the session: %w", errorFromResponse(resp))
+}
+
+// requestContext bounds one request by the caller's context, the client's
+// lifetime and RequestTimeout; contextError tells which one ended it.
+func (c *Client) requestContext(ctx context.Context, method string) (context.Context, context.CancelFunc) {
+	ctx, cancelCause := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(c.ctx, func() { cancelCause(ErrClosed) })
+	cancel := func() { stop(); cancelCause(context.Canceled) }
+	if c.timeout > 0 {
+		tctx, tcancel := context.WithTimeoutCause(ctx, c.timeout, &TimeoutError{Method: method, After: c.timeout})
+		return tctx, func() { tcancel(); cancel() }
+	}
+	return ctx, cancel
+}
+
+// contextError replaces an error caused by the end of ctx with the reason
+// ctx ended.
+func (c *Client) contextError(ctx context.Context, err error) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	if cause := context.Cause(ctx); cause != nil {
+		return cause
+	}
+	return ctx.Err()
+}
+
+func decodeResult(msg *mcp.Message, result any) error {
+	if msg.Error != nil {
+		return &RPCError{Code: msg.Error.Code, Message: msg.Error.Message, Data: msg.Error.Data}
+	}
+	if result == nil {
+		return nil
+	}
+	if err := json.Unmarshal(msg.Result, result); err != nil {
+		return fmt.Errorf("decoding the result: %w", err)
+	}
+	return nil
+}
+
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+	resp.Body.Close()
+}
+
+func errorFromResponse(resp *http.Response) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	resp.Body.Close()
+	return &HTTPError{StatusCode: resp.StatusCode, Body: string(b)}
+}
+
+var errSessionNotFound = errors.New("session not found")

@@ -1,0 +1,153 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"mcplambda/mcp"
+)
+
+// maxPages stops a server whose cursors never end.
+const maxPages = 1000
+
+// listAll follows nextCursor until the last page.
+func listAll[T any](ctx context.Context, c *Client, method string, items func(raw json.RawMessage) ([]T, string, error)) ([]T, error) {
+	var all []T
+	cursor := ""
+	seen := map[string]bool{}
+	for range maxPages {
+		var params any
+		if cursor != "" {
+			params = &mcp.PaginatedParams{Cursor: cursor}
+		}
+		var raw json.RawMessage
+		if err := c.Call(ctx, method, params, &raw); err != nil {
+			return all, err
+		}
+		page, next, err := items(raw)
+		if err != nil {
+			return all, fmt.Errorf("%s: decoding the result: %w", method, err)
+		}
+		all = append(all, page...)
+		if next == "" {
+			return all, nil
+		}
+		if seen[next] {
+			return all, fmt.Errorf("%s: the server repeated cursor %q", method, truncate(next, 64))
+		}
+		seen[next] = true
+		cursor = next
+	}
+	return all, fmt.Errorf("%s: more than %d pages", method, maxPages)
+}
+
+// ListTools lists every tool, following pagination.
+func (c *Client) ListTools(ctx context.Context) ([]mcp.Tool, error) {
+	return listAll(ctx, c, mcp.MethodToolsList, func(raw json.RawMessage) ([]mcp.Tool, string, error) {
+		var r mcp.ListToolsResult
+		err := json.Unmarshal(raw, &r)
+		return r.Tools, r.NextCursor, err
+	})
+}
+
+// ListResources lists every resource, following pagination.
+func (c *Client) ListResources(ctx context.Context) ([]mcp.Resource, error) {
+	return listAll(ctx, c, mcp.MethodResourcesList, func(raw json.RawMessage) ([]mcp.Resource, string, error) {
+		var r mcp.ListResourcesResult
+		err := json.Unmarshal(raw, &r)
+		return r.Resources, r.NextCursor, err
+	})
+}
+
+// ListResourceTemplates lists every resource template, following pagination.
+func (c *Client) ListResourceTemplates(ctx context.Context) ([]mcp.ResourceTemplate, error) {
+	return listAll(ctx, c, mcp.MethodResourcesTemplatesList, func(raw json.RawMessage) ([]mcp.ResourceTemplate, string, error) {
+		var r mcp.ListResourceTemplatesResult
+		err := json.Unmarshal(raw, &r)
+		return r.ResourceTemplates, r.NextCursor, err
+	})
+}
+
+// ListPrompts lists every prompt, following pagination.
+func (c *Client) ListPrompts(ctx context.Context) ([]mcp.Prompt, error) {
+	return listAll(ctx, c, mcp.MethodPromptsList, func(raw json.RawMessage) ([]mcp.Prompt, string, error) {
+		var r mcp.ListPromptsResult
+		err := json.Unmarshal(raw, &r)
+		return r.Prompts, r.NextCursor, err
+	})
+}
+
+// CallTool calls a tool. args is anything that encodes as a JSON object
+// (a map, a struct, json.RawMessage) or nil. A tool's own failure is a
+// result with IsError set, not an error.
+func (c *Client) CallTool(ctx context.Context, name string, args any, opts ...CallOption) (*mcp.CallToolResult, error) {
+	p := &mcp.CallToolParams{Name: name}
+	if args != nil {
+		raw, err := json.Marshal(args)
+		if err != nil {
+			return nil, fmt.Errorf("tools/call %s: encoding the arguments: %w", name, err)
+		}
+		if string(raw) != "null" {
+			p.Arguments = raw
+		}
+	}
+	var res mcp.CallToolResult
+	if err := c.Call(ctx, mcp.MethodToolsCall, p, &res, opts...); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// ReadResource reads the resource at uri.
+func (c *Client) ReadResource(ctx context.Context, uri string) (*mcp.ReadResourceResult, error) {
+	var res mcp.ReadResourceResult
+	if err := c.Call(ctx, mcp.MethodResourcesRead, &mcp.ReadResourceParams{URI: uri}, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// GetPrompt renders a prompt with its arguments.
+func (c *Client) GetPrompt(ctx context.Context, name string, args map[string]string) (*mcp.GetPromptResult, error) {
+	var res mcp.GetPromptResult
+	if err := c.Call(ctx, mcp.MethodPromptsGet, &mcp.GetPromptParams{Name: name, Arguments: args}, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// SetLogLevel sets the lowest level of notifications/message the server
+// sends this session.
+func (c *Client) SetLogLevel(ctx context.Context, level mcp.LoggingLevel) error {
+	return c.Call(ctx, mcp.MethodLoggingSetLevel, &mcp.SetLevelParams{Level: level}, nil)
+}
+
+// Ping checks that the server answers.
+func (c *Client) Ping(ctx context.Context) error {
+	return c.Call(ctx, mcp.MethodPing, nil, nil)
+}
+
+// Subscribe asks for notifications/resources/updated about uri.
+func (c *Client) Subscribe(ctx context.Context, uri string) error {
+	return c.Call(ctx, mcp.MethodResourcesSubscribe, &mcp.SubscribeParams{URI: uri}, nil)
+}
+
+// Unsubscribe stops notifications about uri.
+func (c *Client) Unsubscribe(ctx context.Context, uri string) error {
+	return c.Call(ctx, mcp.MethodResourcesUnsubscribe, &mcp.SubscribeParams{URI: uri}, nil)
+}
+
+// Complete asks for completions of a prompt or resource-template argument.
+func (c *Client) Complete(ctx context.Context, p *mcp.CompleteParams) (*mcp.Completion, error) {
+	var res mcp.CompleteResult
+	if err := c.Call(ctx, mcp.MethodCompletionComplete, p, &res); err != nil {
+		return nil, err
+	}
+	return &res.Completion, nil
+}
+
+// RootsChanged tells the server the roots changed (notifications/roots/list_changed).
+func (c *Client) RootsChanged(ctx context.Context) error {
+	return c.Notify(ctx, mcp.NotificationRootsListChanged, nil)
+}

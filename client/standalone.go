@@ -1,0 +1,96 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+
+	"mcplambda/mcp"
+)
+
+// standaloneLoop keeps the GET stream open for messages the server sends
+// outside any request, reconnecting (with Last-Event-ID, after the
+// server's retry delay) when it drops, and giving up after
+// maxResumeAttempts consecutive reconnections that deliver nothing.
+func (c *Client) standaloneLoop() {
+	cur := streamCursor{retry: defaultRetry}
+	var cursorSession string
+	failures := 0
+	var lastErr error
+	giveUp := func(err error) {
+		c.log.Debug("mcp standalone stream stopped", "error", err)
+		if c.opts.OnStandaloneStream != nil && c.ctx.Err() == nil {
+			c.opts.OnStandaloneStream(false, err)
+		}
+	}
+	for {
+		if c.ctx.Err() != nil {
+			return
+		}
+		sess := c.session()
+		if sess.id != cursorSession {
+			// Event ids name streams of one session only.
+			cur, cursorSession = streamCursor{retry: cur.retry}, sess.id
+		}
+		resp, err := c.send(c.ctx, httpReq{verb: http.MethodGet, rpcMethod: "GET stream", sess: sess, lastEventID: cur.lastID})
+		progressed := false
+		switch {
+		case c.ctx.Err() != nil:
+			return
+		case err != nil:
+			var ae *AuthRequiredError
+			if errors.As(err, &ae) {
+				giveUp(err)
+				return
+			}
+			lastErr = err
+		case resp.StatusCode == http.StatusMethodNotAllowed:
+			drain(resp)
+			giveUp(nil)
+			return
+		case resp.StatusCode == http.StatusNotFound && sess.id != "":
+			drain(resp)
+			if err := c.reinitialize(c.ctx, sess.id); err != nil {
+				giveUp(fmt.Errorf("%w: %v", ErrSessionExpired, err))
+				return
+			}
+			continue
+		case resp.StatusCode == http.StatusBadRequest && cur.lastID != "":
+			// The server no longer knows the stream: start a fresh one.
+			drain(resp)
+			cur.lastID = ""
+			continue
+		case resp.StatusCode == http.StatusOK && isEventStream(resp):
+			if c.opts.OnStandaloneStream != nil {
+				c.opts.OnStandaloneStream(true, nil)
+			}
+			_, progressed, err = c.readStream(c.ctx, resp.Body, mcp.ID{}, sess, &cur)
+			lastErr = err
+			if lastErr == nil {
+				lastErr = errors.New("the server closed the stream")
+			}
+		case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
+			lastErr = errorFromResponse(resp)
+		default:
+			giveUp(errorFromResponse(resp))
+			return
+		}
+		if progressed {
+			failures = 0
+		}
+		failures++
+		if failures > maxResumeAttempts {
+			giveUp(fmt.Errorf("%d reconnections failed: %w", maxResumeAttempts, lastErr))
+			return
+		}
+		if sleep(c.ctx, cur.retry) != nil {
+			return
+		}
+	}
+}
+
+func isEventStream(resp *http.Response) bool {
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return ct == "text/event-stream"
+}
