@@ -14,7 +14,7 @@ type APIKeys struct {
 	hashes [][sha256.Size]byte
 }
 
-// ParseAPIKeys parses a comma-separated list of hex SHA-256 hashes (the
+// ParseAPIKeys parses a comma-separated list of lowercase hex SHA-256 hashes (the
 // value of API_KEY_SHA256). Every entry must be exactly 64 hex digits: a
 // truncated or mistyped hash is a configuration error, not a key that
 // silently never matches.
@@ -28,9 +28,14 @@ func ParseAPIKeys(list string) (*APIKeys, error) {
 		if len(f) != 2*sha256.Size {
 			return nil, fmt.Errorf("API_KEY_SHA256: entry %d has %d characters, want the 64 hex digits of a SHA-256 (for example: printf %%s \"$KEY\" | sha256sum)", i+1, len(f))
 		}
+		// Lowercase only, as the server requires of the same variable, so
+		// that a value one accepts the other never refuses.
 		var h [sha256.Size]byte
+		if strings.ToLower(f) != f {
+			return nil, fmt.Errorf("API_KEY_SHA256: entry %d is not lowercase hexadecimal", i+1)
+		}
 		if _, err := hex.Decode(h[:], []byte(f)); err != nil {
-			return nil, fmt.Errorf("API_KEY_SHA256: entry %d is not hexadecimal", i+1)
+			return nil, fmt.Errorf("API_KEY_SHA256: entry %d is not lowercase hexadecimal", i+1)
 		}
 		k.hashes = append(k.hashes, h)
 	}

@@ -21,11 +21,11 @@ func TestParseAPIKeys(t *testing.T) {
 	}{
 		{"one", h1, 1, ""},
 		{"two with spaces and a trailing comma", " " + h1 + " , " + h2 + ",", 2, ""},
-		{"upper case hex", strings.ToUpper(h1), 1, ""},
+		{"upper case hex", strings.ToUpper(h1), 0, "entry 1 is not lowercase"},
 		{"empty list", " , ", 0, "lists no hash"},
 		{"too short", h1[:63], 0, "63 characters"},
 		{"too long", h1 + "0", 0, "65 characters"},
-		{"not hex", strings.Repeat("g", 64), 0, "not hexadecimal"},
+		{"not hex", strings.Repeat("g", 64), 0, "not lowercase hexadecimal"},
 		{"a raw key instead of a hash", "my-secret-api-key", 0, "entry 1 has 17 characters"},
 		{"second entry bad", h1 + ",abc", 0, "entry 2"},
 	}

@@ -96,13 +96,11 @@ func (a *Authorizer) jwt(ctx context.Context, arn MethodARN, tok, rid string) (e
 		var e *oauth.Error
 		if errors.As(err, &e) && e.Kind == oauth.ErrUnavailable {
 			// The cause names the JWKS URL and the failure, never the token.
-			cause := "unknown"
+			cause := "unknown cause"
 			if e.Err != nil {
 				cause = e.Err.Error()
 			}
-			a.log.LogAttrs(ctx, slog.LevelError, "JWKS fetch failed: cannot verify tokens",
-				slog.String("request_id", rid), slog.String("error", cause))
-			a.decision(ctx, "error", "keys_unavailable", rid, "", "")
+			a.decision(ctx, "error", "jwks_fetch_failed", rid, "", "", slog.String("error", "JWKS fetch failed: "+cause))
 			return none, errUnavailable
 		}
 		reason := "invalid_token"
@@ -158,12 +156,12 @@ func (a *Authorizer) policy(principal, effect string, arn MethodARN, ctx map[str
 
 // decision logs one line per request: the outcome, why, and who, never
 // the token, its hash or any header.
-func (a *Authorizer) decision(ctx context.Context, decision, reason, rid, sub, clientID string) {
+func (a *Authorizer) decision(ctx context.Context, decision, reason, rid, sub, clientID string, extra ...slog.Attr) {
 	level := slog.LevelInfo
 	if decision == "error" {
 		level = slog.LevelError
 	}
-	attrs := []slog.Attr{slog.String("decision", decision), slog.String("reason", reason)}
+	attrs := append([]slog.Attr{slog.String("decision", decision), slog.String("reason", reason)}, extra...)
 	if rid != "" {
 		attrs = append(attrs, slog.String("request_id", rid))
 	}
