@@ -1,9 +1,12 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
@@ -21,10 +24,63 @@ import (
 const wait = 30 * time.Second
 
 type testServer struct {
-	srv *server.Server
-	h   *server.Handler
-	ts  *httptest.Server
-	url string
+	srv   *server.Server
+	h     *server.Handler
+	ts    *httptest.Server
+	url   string
+	proxy *proxy
+}
+
+// seenReq is what the proxy noted of a request.
+type seenReq struct {
+	verb, rpcMethod, session, lastEventID, auth string
+}
+
+// proxy sits in front of the real server: it notes every request and lets
+// a test answer some itself (hook returns true when it did).
+type proxy struct {
+	next http.Handler
+	mu   sync.Mutex
+	seen []seenReq
+	hook func(w http.ResponseWriter, r *http.Request, body []byte) bool
+}
+
+func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var m struct{ Method string }
+	_ = json.Unmarshal(body, &m)
+	p.mu.Lock()
+	p.seen = append(p.seen, seenReq{r.Method, m.Method, r.Header.Get("Mcp-Session-Id"), r.Header.Get("Last-Event-ID"), r.Header.Get("Authorization")})
+	hook := p.hook
+	p.mu.Unlock()
+	if hook != nil && hook(w, r, body) {
+		return
+	}
+	p.next.ServeHTTP(w, r)
+}
+
+func (p *proxy) setHook(h func(w http.ResponseWriter, r *http.Request, body []byte) bool) {
+	p.mu.Lock()
+	p.hook = h
+	p.mu.Unlock()
+}
+
+func (p *proxy) requests() []seenReq {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]seenReq(nil), p.seen...)
+}
+
+// count counts requests with that HTTP verb and JSON-RPC method ("" = any).
+func (p *proxy) count(verb, rpcMethod string) int {
+	n := 0
+	for _, r := range p.requests() {
+		if r.verb == verb && (rpcMethod == "" || r.rpcMethod == rpcMethod) {
+			n++
+		}
+	}
+	return n
 }
 
 // newTestServer runs the real MCP server (greetings registered) on
@@ -42,9 +98,10 @@ func newTestServer(t *testing.T, tweak func(*server.Config)) *testServer {
 		tweak(&cfg)
 	}
 	h := server.NewHandler(srv, cfg, server.HandlerOptions{Logger: slog.New(slog.DiscardHandler)})
-	ts := httptest.NewServer(server.NewMux(cfg, h))
+	p := &proxy{next: server.NewMux(cfg, h)}
+	ts := httptest.NewServer(p)
 	t.Cleanup(func() { ts.Close(); h.Close() })
-	return &testServer{srv: srv, h: h, ts: ts, url: ts.URL + cfg.Path}
+	return &testServer{srv: srv, h: h, ts: ts, url: ts.URL + cfg.Path, proxy: p}
 }
 
 func testContext(t *testing.T) context.Context {

@@ -64,7 +64,11 @@ func (c *Client) send(ctx context.Context, r httpReq) (*http.Response, error) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, fmt.Errorf("%s %s: %w", r.verb, c.opts.URL, err)
+			label := r.rpcMethod
+			if label == "" {
+				label = r.verb
+			}
+			return nil, fmt.Errorf("%s: no answer from the server: %w", label, err)
 		}
 		c.log.Debug("mcp http", "http_method", r.verb, "method", r.rpcMethod, "id", r.id.String(),
 			"status", resp.StatusCode, "content_type", resp.Header.Get("Content-Type"), "duration", time.Since(start))

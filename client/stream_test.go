@@ -1,0 +1,293 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"mcplambda/greetings"
+	"mcplambda/mcp"
+	"mcplambda/server"
+)
+
+// streamEvents reports OnStandaloneStream calls on channels.
+type streamEvents struct {
+	opened chan struct{}
+	ended  chan error
+}
+
+func newStreamEvents() *streamEvents {
+	return &streamEvents{opened: make(chan struct{}, 100), ended: make(chan error, 1)}
+}
+
+func (e *streamEvents) note(open bool, err error) {
+	if open {
+		e.opened <- struct{}{}
+		return
+	}
+	e.ended <- err
+}
+
+func receive[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	ctx := testContext(t)
+	select {
+	case v := <-ch:
+		return v
+	case <-ctx.Done():
+		t.Fatalf("timed out waiting for %s", what)
+	}
+	panic("unreachable")
+}
+
+// The GET stream delivers what the server sends outside any request.
+func TestStandaloneStream(t *testing.T) {
+	checkGoroutines(t)
+	s := newTestServer(t, nil)
+	rec, ev := newRecorder(), newStreamEvents()
+	c := connect(t, Options{URL: s.url, OpenStandaloneStream: true, OnNotification: rec.note, OnStandaloneStream: ev.note})
+	receive(t, ev.opened, "the GET stream")
+
+	if err := c.Subscribe(testContext(t), greetings.ResourceURI); err != nil {
+		t.Fatal(err)
+	}
+	s.srv.MustAddTool(mcp.Tool{Name: "late", InputSchema: objectSchema}, func(context.Context, *server.Call, json.RawMessage) (*mcp.CallToolResult, error) {
+		return mcp.ToolText("late"), nil
+	})
+	rec.waitFor(t, mcp.NotificationToolsListChanged)
+	s.srv.NotifyResourceUpdated(greetings.ResourceURI)
+	rec.waitFor(t, mcp.NotificationResourcesUpdated+` {"uri":"`+greetings.ResourceURI+`"}`)
+	s.srv.Log(mcp.LevelWarning, "srv", "hello everyone")
+	rec.waitFor(t, `"hello everyone"`)
+
+	sid := c.SessionID()
+	for _, r := range s.proxy.requests() {
+		if r.verb == http.MethodGet && r.session != sid {
+			t.Errorf("GET with session %q, want %q", r.session, sid)
+		}
+	}
+}
+
+// A server without a GET stream answers 405: the client stops trying, says
+// so, and works on.
+func TestStandaloneStreamNotOffered(t *testing.T) {
+	checkGoroutines(t)
+	s := newTestServer(t, nil)
+	s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
+		if r.Method != http.MethodGet {
+			return false
+		}
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return true
+	})
+	ev := newStreamEvents()
+	c := connect(t, Options{URL: s.url, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
+	if err := receive(t, ev.ended, "the end of the GET stream"); err != nil {
+		t.Errorf("405 reported as %v, want nil", err)
+	}
+	if err := c.Ping(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.proxy.count(http.MethodGet, ""); n != 1 {
+		t.Errorf("%d GETs after a 405, want 1", n)
+	}
+}
+
+// A dropped GET stream is reopened with Last-Event-ID, and what the server
+// sent meanwhile is replayed.
+func TestStandaloneStreamReconnects(t *testing.T) {
+	checkGoroutines(t)
+	s := newTestServer(t, nil)
+	rec, ev := newRecorder(), newStreamEvents()
+	connect(t, Options{URL: s.url, OpenStandaloneStream: true, OnNotification: rec.note, OnStandaloneStream: ev.note})
+	receive(t, ev.opened, "the GET stream")
+
+	arrived, release := make(chan string, 1), make(chan struct{})
+	s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
+		if r.Method == http.MethodGet {
+			arrived <- r.Header.Get("Last-Event-ID")
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		return false
+	})
+	s.ts.CloseClientConnections()
+	last := receive(t, arrived, "the reconnection")
+	if last == "" {
+		t.Fatal("reconnected without Last-Event-ID")
+	}
+	// Sent while no connection is attached: kept for the replay.
+	s.srv.MustAddTool(mcp.Tool{Name: "late", InputSchema: objectSchema}, func(context.Context, *server.Call, json.RawMessage) (*mcp.CallToolResult, error) {
+		return mcp.ToolText("late"), nil
+	})
+	s.proxy.setHook(nil)
+	close(release)
+	rec.waitFor(t, mcp.NotificationToolsListChanged)
+	receive(t, ev.opened, "the reopened GET stream")
+}
+
+// The real server's POST stream cut mid-call: the client resumes it with
+// GET + Last-Event-ID and gets every notification once, then the result.
+func TestPostStreamResumes(t *testing.T) {
+	checkGoroutines(t)
+	s := newTestServer(t, nil)
+	var once sync.Once
+	rec := newRecorder()
+	c := connect(t, Options{URL: s.url, OnNotification: func(method string, params json.RawMessage) {
+		rec.note(method, params)
+		once.Do(s.ts.CloseClientConnections)
+	}})
+	res, err := c.CallTool(testContext(t), "multi-greet", map[string]string{"name": "Ada"})
+	if err != nil || text(res) != "Good morning, Ada!" {
+		t.Fatalf("%+v %v", res, err)
+	}
+	var logs []string
+	for _, n := range rec.all() {
+		if strings.HasPrefix(n, mcp.NotificationMessage) {
+			logs = append(logs, n)
+		}
+	}
+	if len(logs) != 3 || !strings.Contains(logs[0], "Starting") || !strings.Contains(logs[2], "second") {
+		t.Errorf("log notifications %q, want the three in order, once each", logs)
+	}
+	resumed := false
+	for _, r := range s.proxy.requests() {
+		if r.verb == http.MethodGet && r.lastEventID != "" {
+			resumed = true
+		}
+	}
+	if !resumed {
+		t.Error("no GET with Last-Event-ID")
+	}
+}
+
+func sse(w http.ResponseWriter, events ...mcp.Event) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.WriteHeader(http.StatusOK)
+	for _, e := range events {
+		b, _ := mcp.AppendEvent(nil, e)
+		_, _ = w.Write(b)
+	}
+	http.NewResponseController(w).Flush()
+}
+
+func hijackClose(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err == nil {
+		conn.Close()
+	}
+}
+
+func requestID(body []byte) string {
+	var m struct{ ID json.RawMessage }
+	_ = json.Unmarshal(body, &m)
+	return string(m.ID)
+}
+
+// Stream endings the server controls, from polling (close after the
+// priming event, answer on the resumed GET) to a server that vanishes.
+func TestPostStreamEndings(t *testing.T) {
+	note := []byte(`{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"working"}}`)
+	tests := []struct {
+		name    string
+		post    func(w http.ResponseWriter, id string)
+		get     func(w http.ResponseWriter, lastID, id string)
+		want    string // result text, or the error's substring
+		wantErr bool
+		gets    int // GETs with Last-Event-ID
+	}{
+		{
+			name: "polling: priming, close, answer on GET",
+			post: func(w http.ResponseWriter, _ string) { sse(w, mcp.Event{ID: "s7-0", Retry: 5, Data: []byte{}}) },
+			get: func(w http.ResponseWriter, lastID, id string) {
+				if lastID != "s7-0" {
+					w.WriteHeader(http.StatusBadRequest)
+					return
+				}
+				sse(w, mcp.Event{ID: "s7-1", Data: note},
+					mcp.Event{ID: "s7-2", Data: fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":"polled"}]}}`, id)})
+			},
+			want: "polled", gets: 1,
+		},
+		{
+			name: "stream without ids cannot be resumed",
+			post: func(w http.ResponseWriter, _ string) { sse(w, mcp.Event{Data: note}) },
+			want: "cannot be resumed", wantErr: true,
+		},
+		{
+			name:    "server vanishes before answering",
+			post:    func(w http.ResponseWriter, _ string) { hijackClose(w) },
+			want:    "tools/call", // the transport's error, named after the request
+			wantErr: true,
+		},
+		{
+			name: "server vanishes after priming",
+			post: func(w http.ResponseWriter, _ string) {
+				sse(w, mcp.Event{ID: "s8-0", Retry: 1, Data: []byte{}})
+				hijackClose(w)
+			},
+			get:  func(w http.ResponseWriter, _, _ string) { hijackClose(w) },
+			want: "attempts to resume it failed", wantErr: true, gets: maxResumeAttempts,
+		},
+		{
+			name: "resumption refused",
+			post: func(w http.ResponseWriter, _ string) { sse(w, mcp.Event{ID: "s9-0", Retry: 1, Data: []byte{}}) },
+			get: func(w http.ResponseWriter, _, _ string) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"unknown stream"}}`))
+			},
+			want: "cannot resume the response stream: HTTP 400: unknown stream", wantErr: true, gets: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkGoroutines(t)
+			s := newTestServer(t, nil)
+			var mu sync.Mutex
+			var callID string
+			s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+				switch {
+				case r.Method == http.MethodPost && strings.Contains(string(body), `"tools/call"`):
+					mu.Lock()
+					callID = requestID(body)
+					mu.Unlock()
+					tt.post(w, callID)
+					return true
+				case r.Method == http.MethodGet && r.Header.Get("Last-Event-ID") != "" && tt.get != nil:
+					mu.Lock()
+					id := callID
+					mu.Unlock()
+					tt.get(w, r.Header.Get("Last-Event-ID"), id)
+					return true
+				}
+				return false
+			})
+			rec := newRecorder()
+			c := connect(t, Options{URL: s.url, OnNotification: rec.note})
+			res, err := c.CallTool(testContext(t), "greet", map[string]string{"name": "x"})
+			if tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("error %v, want one with %q", err, tt.want)
+				}
+			} else if err != nil || text(res) != tt.want {
+				t.Fatalf("%+v %v, want %q", res, err, tt.want)
+			}
+			gets := 0
+			for _, r := range s.proxy.requests() {
+				if r.verb == http.MethodGet && r.lastEventID != "" {
+					gets++
+				}
+			}
+			if gets != tt.gets {
+				t.Errorf("%d resuming GETs, want %d", gets, tt.gets)
+			}
+		})
+	}
+}
