@@ -33,7 +33,7 @@ type testServer struct {
 
 // seenReq is what the proxy noted of a request.
 type seenReq struct {
-	verb, rpcMethod, session, lastEventID, auth string
+	verb, rpcMethod, session, lastEventID, auth, body string
 }
 
 // proxy sits in front of the real server: it notes every request and lets
@@ -51,7 +51,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var m struct{ Method string }
 	_ = json.Unmarshal(body, &m)
 	p.mu.Lock()
-	p.seen = append(p.seen, seenReq{r.Method, m.Method, r.Header.Get("Mcp-Session-Id"), r.Header.Get("Last-Event-ID"), r.Header.Get("Authorization")})
+	p.seen = append(p.seen, seenReq{r.Method, m.Method, r.Header.Get("Mcp-Session-Id"), r.Header.Get("Last-Event-ID"), r.Header.Get("Authorization"), string(body)})
 	hook := p.hook
 	p.mu.Unlock()
 	if hook != nil && hook(w, r, body) {
@@ -87,6 +87,11 @@ func (p *proxy) count(verb, rpcMethod string) int {
 // httptest. tweak may change the transport configuration.
 func newTestServer(t *testing.T, tweak func(*server.Config)) *testServer {
 	t.Helper()
+	return newTestServerWith(t, tweak, server.HandlerOptions{})
+}
+
+func newTestServerWith(t *testing.T, tweak func(*server.Config), hopts server.HandlerOptions) *testServer {
+	t.Helper()
 	srv := server.New(server.Options{Info: mcp.Implementation{Name: "test-server", Version: "1"}, PageSize: 2})
 	if err := greetings.Register(srv, greetings.Options{Interval: 20 * time.Millisecond}); err != nil {
 		t.Fatal(err)
@@ -97,7 +102,8 @@ func newTestServer(t *testing.T, tweak func(*server.Config)) *testServer {
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	h := server.NewHandler(srv, cfg, server.HandlerOptions{Logger: slog.New(slog.DiscardHandler)})
+	hopts.Logger = slog.New(slog.DiscardHandler)
+	h := server.NewHandler(srv, cfg, hopts)
 	p := &proxy{next: server.NewMux(cfg, h)}
 	ts := httptest.NewServer(p)
 	t.Cleanup(func() { ts.Close(); h.Close() })
