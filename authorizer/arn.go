@@ -14,12 +14,23 @@ type MethodARN struct {
 
 var errBadARN = errors.New("malformed methodArn")
 
+// maxARNBytes is API Gateway's own limit on a method ARN; anything longer
+// did not come from it.
+const maxARNBytes = 1600
+
+// maxMCPPathBytes keeps each policy resource well under the 512 characters
+// API Gateway allows for a resource ARN.
+const maxMCPPathBytes = 256
+
 // ParseMethodARN parses a method ARN strictly. Each component that ends up
 // in the policy must be free of IAM wildcards ("*", "?"), so that a
 // crafted or unexpected ARN can never widen the policy.
 func ParseMethodARN(s string) (MethodARN, error) {
 	fail := func(why string) (MethodARN, error) {
 		return MethodARN{}, fmt.Errorf("%w: %s", errBadARN, why)
+	}
+	if len(s) > maxARNBytes {
+		return fail("too long")
 	}
 	parts := strings.SplitN(s, ":", 6)
 	if len(parts) != 6 || parts[0] != "arn" {
@@ -74,6 +85,9 @@ func (a MethodARN) Resources(path string) []string {
 // path segments of characters API Gateway allows in resource paths, with
 // no IAM wildcard or empty segment.
 func validMCPPath(p string) error {
+	if len(p) > maxMCPPathBytes {
+		return fmt.Errorf("MCP_PATH is longer than %d bytes", maxMCPPathBytes)
+	}
 	if !strings.HasPrefix(p, "/") || p == "/" {
 		return fmt.Errorf("MCP_PATH=%q: want an absolute path such as /mcp", p)
 	}

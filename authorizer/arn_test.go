@@ -3,6 +3,7 @@ package authorizer
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -36,10 +37,15 @@ func TestParseMethodARN(t *testing.T) {
 		{"arn:aws:execute-api:us-east-1:123456789012:abc/prod", MethodARN{}},
 		{"arn:aws:execute-api:us-east-1:123456789012:abc//GET/mcp", MethodARN{}},
 		{"arn:aws:execute-api:us-east-1:123456789012", MethodARN{}},
+		{"arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/" + strings.Repeat("a", 1600), MethodARN{}},
 		{"xrn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/mcp", MethodARN{}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.arn, func(t *testing.T) {
+		name := tt.arn
+		if len(name) > 80 {
+			name = name[:80] + "..."
+		}
+		t.Run(name, func(t *testing.T) {
 			got, err := ParseMethodARN(tt.arn)
 			if tt.want == (MethodARN{}) {
 				if !errors.Is(err, errBadARN) {
@@ -83,6 +89,7 @@ func TestResources(t *testing.T) {
 func TestValidMCPPath(t *testing.T) {
 	for p, ok := range map[string]bool{
 		"/mcp": true, "/v1/mcp": true, "/a-b_c.d": true,
+		"/" + strings.Repeat("a", 255): true, "/" + strings.Repeat("a", 256): false,
 		"": false, "mcp": false, "/": false, "/mcp/": false, "//mcp": false, "/m*": false, "/{proxy+}": false, "/a?b": false,
 	} {
 		if err := validMCPPath(p); (err == nil) != ok {
