@@ -55,7 +55,9 @@ func (c *Client) standaloneLoop() {
 				giveUp(fmt.Errorf("%w: %v", ErrSessionExpired, err))
 				return
 			}
-			continue
+			// Counted as a failure all the same: a server that forgets
+			// every new session must not make us spin.
+			lastErr = errSessionNotFound
 		case resp.StatusCode == http.StatusBadRequest && cur.lastID != "":
 			// The server no longer knows the stream: start a fresh one.
 			drain(resp)

@@ -1,0 +1,150 @@
+package client
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"mcplambda/mcp"
+)
+
+// Answers the client must refuse, each with an error rather than a hang or
+// an unbounded read.
+func TestBadAnswers(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), maxJSONBody)
+	tests := []struct {
+		name   string
+		answer func(w http.ResponseWriter, id string)
+		check  func(t *testing.T, err error)
+	}{
+		{
+			name: "JSON response over the limit",
+			answer: func(w http.ResponseWriter, id string) {
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":"%s"}]}}`, id, big)
+			},
+			check: wantText("exceeds"),
+		},
+		{
+			name: "SSE event over the limit",
+			answer: func(w http.ResponseWriter, id string) {
+				sse(w, mcp.Event{Data: fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"result":{"x":"%s%s"}}`, id, big, big)})
+			},
+			check: func(t *testing.T, err error) {
+				if !errors.Is(err, mcp.ErrSSETooLarge) {
+					t.Errorf("error %v, want ErrSSETooLarge", err)
+				}
+			},
+		},
+		{
+			name: "error body is read only in part",
+			answer: func(w http.ResponseWriter, _ string) {
+				w.WriteHeader(http.StatusInternalServerError)
+				_, _ = w.Write(big)
+			},
+			check: func(t *testing.T, err error) {
+				var he *HTTPError
+				if !errors.As(err, &he) || he.StatusCode != 500 || len(he.Body) != maxErrorBody {
+					t.Errorf("error %T with a body of %d bytes, want HTTPError 500 with %d", err, len(fmt.Sprint(err)), maxErrorBody)
+				}
+			},
+		},
+		{
+			name: "JSON-RPC error body is shown by its message",
+			answer: func(w http.ResponseWriter, _ string) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Bad Request: something"}}`))
+			},
+			check: wantText("HTTP 400: Bad Request: something"),
+		},
+		{
+			name: "202 for a request",
+			answer: func(w http.ResponseWriter, _ string) {
+				w.WriteHeader(http.StatusAccepted)
+			},
+			check: wantText("without answering"),
+		},
+		{
+			name: "unexpected content type",
+			answer: func(w http.ResponseWriter, _ string) {
+				w.Header().Set("Content-Type", "text/html")
+				_, _ = w.Write([]byte("<html>"))
+			},
+			check: wantText(`unexpected Content-Type "text/html"`),
+		},
+		{
+			name: "response to another request",
+			answer: func(w http.ResponseWriter, _ string) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":"other","result":{}}`))
+			},
+			check: wantText("something other than the response"),
+		},
+		{
+			name: "not JSON",
+			answer: func(w http.ResponseWriter, _ string) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{"jsonrpc":`))
+			},
+			check: wantText("malformed response"),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkGoroutines(t)
+			s := newTestServer(t, nil)
+			s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+				if !strings.Contains(string(body), `"tools/call"`) {
+					return false
+				}
+				tt.answer(w, requestID(body))
+				return true
+			})
+			c := connect(t, Options{URL: s.url})
+			_, err := c.CallTool(testContext(t), "greet", map[string]string{"name": "x"})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			tt.check(t, err)
+			// The client is still usable.
+			if err := c.Ping(testContext(t)); err != nil {
+				t.Errorf("ping after a bad answer: %v", err)
+			}
+		})
+	}
+}
+
+func wantText(s string) func(*testing.T, error) {
+	return func(t *testing.T, err error) {
+		t.Helper()
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q, want %q", err, s)
+		}
+	}
+}
+
+// A protocol revision the client does not speak ends Connect, and the
+// session is not left behind.
+func TestUnsupportedVersion(t *testing.T) {
+	s := newTestServer(t, nil)
+	s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+		if !strings.Contains(string(body), `"initialize"`) {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Mcp-Session-Id", "abc")
+		fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2026-07-28","capabilities":{},"serverInfo":{"name":"x","version":"1"}}}`, requestID(body))
+		return true
+	})
+	_, err := Connect(testContext(t), Options{URL: s.url})
+	if err == nil || !strings.Contains(err.Error(), `"2026-07-28"`) {
+		t.Fatalf("error %v", err)
+	}
+	if n := s.proxy.count(http.MethodDelete, ""); n != 1 {
+		t.Errorf("%d DELETEs of the unusable session, want 1", n)
+	}
+}
