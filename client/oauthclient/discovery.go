@@ -1,0 +1,256 @@
+package oauthclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"mcplambda/oauth"
+)
+
+// Bounds on everything discovery reads from the network.
+const (
+	maxDocumentBytes = 1 << 20
+	fetchTimeout     = 10 * time.Second
+)
+
+// Discovery is what a client learns about an MCP server before it can ask
+// for a token: the server's protected-resource metadata (RFC 9728) and the
+// metadata of the authorization server it names (RFC 8414).
+type Discovery struct {
+	// Resource is the canonical URL of the MCP server: the RFC 8707
+	// resource parameter of every authorization and token request.
+	Resource            string
+	ResourceMetadataURL string
+	ResourceMetadata    oauth.ProtectedResourceMetadata
+	Issuer              string
+	AuthServer          oauth.AuthorizationServerMetadata
+}
+
+// Discover follows the MCP authorization specification's discovery order:
+// the resource_metadata URL of the server's 401 challenge when there is
+// one, else the path-suffixed and then the root well-known URL of the MCP
+// URL. The document must name mcpURL as its resource. The first
+// authorization server it lists is then looked up at its RFC 8414 and
+// OpenID Connect well-known URLs, and its document must name that exact
+// issuer and support PKCE with S256 (see CognitoIssuer for the one
+// exception).
+func Discover(ctx context.Context, hc *http.Client, mcpURL, resourceMetadataURL string) (*Discovery, error) {
+	if hc == nil {
+		hc = &http.Client{Timeout: fetchTimeout}
+	}
+	resource, err := CanonicalResource(mcpURL)
+	if err != nil {
+		return nil, err
+	}
+	d := &Discovery{Resource: resource}
+	candidates := []string{resourceMetadataURL}
+	if resourceMetadataURL == "" {
+		if candidates, err = oauth.ProtectedResourceMetadataURLs(resource); err != nil {
+			return nil, err
+		}
+	}
+	var errs []error
+	found := false
+	for _, u := range candidates {
+		if err := checkEndpoint("resource metadata URL", u); err != nil {
+			return nil, err
+		}
+		var md oauth.ProtectedResourceMetadata
+		status, err := getJSON(ctx, hc, u, &md)
+		if err != nil {
+			if status != http.StatusNotFound {
+				errs = append(errs, fmt.Errorf("%s: %w", u, err))
+			}
+			continue
+		}
+		// RFC 9728 section 3.3: a document that speaks for another resource
+		// must not be used, or a server could send a client's tokens for
+		// its own audience.
+		got, err := CanonicalResource(md.Resource)
+		if err != nil || got != resource {
+			return nil, fmt.Errorf("the protected resource metadata at %s is for resource %q, not %q: refusing it", u, md.Resource, resource)
+		}
+		d.ResourceMetadataURL, d.ResourceMetadata, found = u, md, true
+		break
+	}
+	if !found {
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("discovering the authorization server of %s: %w", resource, errors.Join(errs...))
+		}
+		return nil, fmt.Errorf("%s publishes no protected resource metadata (tried %s): it does not support OAuth login", resource, strings.Join(candidates, ", "))
+	}
+	if len(d.ResourceMetadata.AuthorizationServers) == 0 {
+		return nil, fmt.Errorf("the protected resource metadata at %s names no authorization server", d.ResourceMetadataURL)
+	}
+	d.Issuer = d.ResourceMetadata.AuthorizationServers[0]
+	if err := checkEndpoint("issuer", d.Issuer); err != nil {
+		return nil, err
+	}
+	fctx, cancel := context.WithTimeout(ctx, 3*fetchTimeout) // up to three well-known URLs
+	defer cancel()
+	as, err := oauth.FetchAuthorizationServerMetadata(fctx, hc, d.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("authorization server metadata of %s: %w", d.Issuer, err)
+	}
+	if err := CheckAuthServer(as); err != nil {
+		return nil, err
+	}
+	d.AuthServer = *as
+	return d, nil
+}
+
+// CheckAuthServer checks that an authorization server can be used for an
+// MCP login: authorization and token endpoints over HTTPS (or HTTP on
+// loopback), and PKCE with S256 advertised.
+func CheckAuthServer(as *oauth.AuthorizationServerMetadata) error {
+	if as.AuthorizationEndpoint == "" || as.TokenEndpoint == "" {
+		return fmt.Errorf("the authorization server %s advertises no authorization or token endpoint", as.Issuer)
+	}
+	for _, e := range []struct{ name, url string }{
+		{"authorization endpoint", as.AuthorizationEndpoint},
+		{"token endpoint", as.TokenEndpoint},
+		{"registration endpoint", as.RegistrationEndpoint},
+		{"revocation endpoint", as.RevocationEndpoint},
+	} {
+		if e.url == "" {
+			continue
+		}
+		if err := checkEndpoint(e.name, e.url); err != nil {
+			return err
+		}
+	}
+	if slices.Contains(as.CodeChallengeMethodsSupported, "S256") {
+		return nil
+	}
+	if CognitoIssuer(as.Issuer) {
+		return nil
+	}
+	// The MCP authorization specification: without the field the client
+	// cannot know that PKCE is enforced, so it must refuse to proceed.
+	return fmt.Errorf("the authorization server %s does not advertise PKCE with S256 (code_challenge_methods_supported): refusing to log in with it", as.Issuer)
+}
+
+// cognitoIssuerPattern matches the issuer of an Amazon Cognito user pool.
+var cognitoIssuerPattern = regexp.MustCompile(`^https://cognito-idp\.[a-z]{2}(-[a-z]+)+-[0-9]+\.amazonaws\.com(\.cn)?/[a-z]{2}(-[a-z]+)+-[0-9]+_[0-9A-Za-z]+$`)
+
+// CognitoIssuer reports whether issuer is an Amazon Cognito user pool's.
+//
+// Such an authorization server is the one deliberate exception to the
+// S256 requirement: Cognito enforces PKCE with S256 when a code_challenge is
+// sent, but its OpenID discovery document omits
+// code_challenge_methods_supported, so a client that applies the rule
+// literally can never log in with it. The exception is narrow: the issuer
+// must be Cognito's own host over HTTPS, and this client sends S256
+// challenges to every server anyway. (The MCP server of this repository
+// avoids the question when COGNITO_DOMAIN is set by publishing metadata
+// that includes the field.)
+func CognitoIssuer(issuer string) bool { return cognitoIssuerPattern.MatchString(issuer) }
+
+// CanonicalResource is the canonical form of an MCP server URL (the MCP
+// authorization specification, RFC 8707): absolute, scheme and host in lower
+// case, no fragment, no default port.
+func CanonicalResource(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", fmt.Errorf("the MCP server URL %q is not a URL: %w", raw, err)
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("the MCP server URL %q is not an absolute http(s) URL", raw)
+	}
+	if u.User != nil {
+		return "", fmt.Errorf("the MCP server URL must not carry credentials")
+	}
+	host, port := u.Hostname(), u.Port()
+	host = strings.ToLower(host)
+	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	u.Host = host
+	if port != "" {
+		u.Host += ":" + port
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u.String(), nil
+}
+
+// checkEndpoint refuses an endpoint a token or code would travel to in the
+// clear: HTTPS is required except on loopback, where there is no network to
+// listen on.
+func checkEndpoint(what, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("the %s %q is not an absolute URL", what, raw)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopbackHost(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("the %s %s is not HTTPS: refusing it", what, raw)
+	}
+	return fmt.Errorf("the %s %q is not an http(s) URL", what, raw)
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// getJSON fetches a JSON document with the size and time bounds of
+// discovery; it returns the HTTP status.
+func getJSON(ctx context.Context, hc *http.Client, u string, v any) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		return resp.StatusCode, fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	if err := decodeBounded(resp.Body, v); err != nil {
+		return resp.StatusCode, err
+	}
+	return resp.StatusCode, nil
+}
+
+// decodeBounded decodes one JSON document of at most maxDocumentBytes.
+func decodeBounded(r io.Reader, v any) error {
+	body, err := io.ReadAll(io.LimitReader(r, maxDocumentBytes+1))
+	if err != nil {
+		return err
+	}
+	if len(body) > maxDocumentBytes {
+		return fmt.Errorf("document larger than %d bytes", maxDocumentBytes)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("not a valid JSON document: %w", err)
+	}
+	return nil
+}
