@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"mcplambda/greetings"
 	"mcplambda/mcp"
@@ -289,5 +290,54 @@ func TestPostStreamEndings(t *testing.T) {
 				t.Errorf("%d resuming GETs, want %d", gets, tt.gets)
 			}
 		})
+	}
+}
+
+// A server that goes away for good: the GET loop stops after its attempts
+// and says why.
+func TestStandaloneStreamGivesUp(t *testing.T) {
+	checkGoroutines(t)
+	s := newTestServer(t, nil)
+	ev := newStreamEvents()
+	c := connect(t, Options{URL: s.url, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
+	receive(t, ev.opened, "the GET stream")
+	s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
+		if r.Method != http.MethodGet {
+			return false
+		}
+		hijackClose(w)
+		return true
+	})
+	s.ts.CloseClientConnections()
+	err := receive(t, ev.ended, "the GET loop to give up")
+	if err == nil || !strings.Contains(err.Error(), "reconnections failed") {
+		t.Fatalf("gave up with %v", err)
+	}
+	if n := s.proxy.count(http.MethodGet, ""); n != 1+maxResumeAttempts {
+		t.Errorf("%d GETs, want %d", n, 1+maxResumeAttempts)
+	}
+	// Requests still work: only the background stream is gone.
+	if err := c.Ping(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRetryHint(t *testing.T) {
+	tests := []struct {
+		ms   int
+		want time.Duration
+	}{
+		{0, defaultRetry},
+		{-5, defaultRetry},
+		{5, 5 * time.Millisecond},
+		{2500, 2500 * time.Millisecond},
+		{1 << 30, maxRetry},
+	}
+	for _, tt := range tests {
+		cur := streamCursor{retry: defaultRetry}
+		cur.setRetry(tt.ms)
+		if cur.retry != tt.want {
+			t.Errorf("retry %d ms: %v, want %v", tt.ms, cur.retry, tt.want)
+		}
 	}
 }
