@@ -17,7 +17,7 @@ import (
 // exactly "Unauthorized".
 var ErrUnauthorized = errors.New("Unauthorized")
 
-// errUnavailable and errBadRequest are answered 500 by API Gateway: the
+// errUnavailable and errInternal are answered 500 by API Gateway: the
 // request could not be judged, which must look neither like a bad token
 // nor like a grant.
 var (

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"mcplambda/authorizer/apikey"
 	"mcplambda/oauth"
 	"mcplambda/server"
 )
@@ -102,3 +103,10 @@ func ConfigFromEnv(ctx context.Context, getenv func(string) string) (Config, err
 	}
 	return cfg, nil
 }
+
+// APIKeys is the set of accepted API keys (see package apikey).
+type APIKeys = apikey.Keys
+
+// ParseAPIKeys parses API_KEY_SHA256: comma-separated lowercase hex SHA-256
+// hashes, each exactly 64 digits.
+func ParseAPIKeys(list string) (*APIKeys, error) { return apikey.Parse(list) }

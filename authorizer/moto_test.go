@@ -24,6 +24,7 @@ import (
 // tokens moto cannot produce (expired, other audience, foreign key...) can
 // be minted and checked by the same verifier configuration.
 type motoFixture struct {
+	srv     *moto.Server
 	c       *moto.Cognito
 	own     *rsa.PrivateKey
 	motoPub *rsa.PublicKey
@@ -52,7 +53,7 @@ func newMotoFixture(t *testing.T) *motoFixture {
 		w.Write(body)
 	}))
 	t.Cleanup(js.Close)
-	return &motoFixture{c: c, own: own, motoPub: pub, jwksURL: js.URL + "/jwks.json"}
+	return &motoFixture{srv: srv, c: c, own: own, motoPub: pub, jwksURL: js.URL + "/jwks.json"}
 }
 
 // env is the configuration the server would use against this pool; moto,
@@ -161,7 +162,9 @@ func TestJWTOnMoto(t *testing.T) {
 		wantPolicy(t, resp, err, claims.String("sub"), "Allow")
 	})
 
-	c2 := moto.NewCognito(t, moto.Start(t), moto.CognitoOptions{})
+	// Another pool on the same server: moto signs it with the same key, so
+	// only the issuer check tells its tokens apart.
+	c2 := moto.NewCognito(t, f.srv, moto.CognitoOptions{})
 	otherPool := c2.AccessToken(t)
 	otherClientID := f.c.AddClient(t, "not-allowed")
 	otherClient, _, _ := f.c.TokensFor(t, otherClientID, f.c.Username)

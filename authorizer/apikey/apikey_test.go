@@ -1,4 +1,4 @@
-package authorizer
+package apikey
 
 import (
 	"crypto/sha256"
@@ -12,7 +12,7 @@ func hashHex(key string) string {
 	return hex.EncodeToString(s[:])
 }
 
-func TestParseAPIKeys(t *testing.T) {
+func TestParse(t *testing.T) {
 	h1, h2 := hashHex("key-one-0123456789abcdef"), hashHex("key-two-0123456789abcdef")
 	tests := []struct {
 		name, in string
@@ -31,7 +31,7 @@ func TestParseAPIKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k, err := ParseAPIKeys(tt.in)
+			k, err := Parse(tt.in)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -48,7 +48,7 @@ func TestParseAPIKeys(t *testing.T) {
 	}
 }
 
-func TestAPIKeysCheck(t *testing.T) {
+func TestCheck(t *testing.T) {
 	const key1, key2 = "first-key-5f2c9a1e7d3b4c60", "second-key-0a9b8c7d6e5f4a3b"
 	h1, h2 := hashHex(key1), hashHex(key2)
 	// A hash that differs from h1 only in its last hex digit.
@@ -58,17 +58,17 @@ func TestAPIKeysCheck(t *testing.T) {
 		flip = '1'
 	}
 	near := h1[:63] + string(flip)
-	keys, err := ParseAPIKeys(h1 + "," + h2)
+	keys, err := Parse(h1 + "," + h2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nearKeys, err := ParseAPIKeys(near)
+	nearKeys, err := Parse(near)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
 		name  string
-		keys  *APIKeys
+		keys  *Keys
 		token string
 		want  string // principal, "" = refused
 	}{

@@ -1,4 +1,8 @@
-package authorizer
+// Package apikey checks API keys against their SHA-256 hashes (the
+// API_KEY_SHA256 variable). It imports nothing of this module, so both the
+// Lambda authorizer and the server (which checks keys itself when no
+// authorizer is in front) can use it without an import cycle.
+package apikey
 
 import (
 	"crypto/sha256"
@@ -8,18 +12,18 @@ import (
 	"strings"
 )
 
-// APIKeys is a set of accepted API keys, known only by their SHA-256, so
+// Keys is a set of accepted API keys, known only by their SHA-256, so
 // that the configuration never holds a usable secret.
-type APIKeys struct {
+type Keys struct {
 	hashes [][sha256.Size]byte
 }
 
-// ParseAPIKeys parses a comma-separated list of lowercase hex SHA-256 hashes (the
+// Parse parses a comma-separated list of lowercase hex SHA-256 hashes (the
 // value of API_KEY_SHA256). Every entry must be exactly 64 hex digits: a
 // truncated or mistyped hash is a configuration error, not a key that
 // silently never matches.
-func ParseAPIKeys(list string) (*APIKeys, error) {
-	k := &APIKeys{}
+func Parse(list string) (*Keys, error) {
+	k := &Keys{}
 	for i, f := range strings.Split(list, ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {
@@ -46,7 +50,7 @@ func ParseAPIKeys(list string) (*APIKeys, error) {
 }
 
 // Len is the number of accepted keys.
-func (k *APIKeys) Len() int { return len(k.hashes) }
+func (k *Keys) Len() int { return len(k.hashes) }
 
 // Check reports whether token is one of the keys, and if so names its
 // principal: "apikey:" and the first 12 hex digits of its hash, enough to
@@ -55,7 +59,7 @@ func (k *APIKeys) Len() int { return len(k.hashes) }
 // Every hash is compared in constant time and the loop never exits early,
 // so the time taken says nothing about which key, or how much of one,
 // matched.
-func (k *APIKeys) Check(token string) (principal string, ok bool) {
+func (k *Keys) Check(token string) (principal string, ok bool) {
 	if k == nil || token == "" {
 		return "", false
 	}
