@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Step: the server function, from the container image. Every setting and the
+# whole environment are applied on every run, so a redeploy never leaves a
+# stale value behind.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+image=$(state_get IMAGE_URI)
+[[ -n $image ]] || die "no image: run scripts/ecr.sh or set IMAGE_URI"
+
+case $(auth_mode) in
+oauth) method=oauth ;;
+*) method=lambda ;;
+esac
+env_json=$(auth_env_json | jq --arg m "$method" --arg t "$SESSION_TABLE" --arg l "$LOG_LEVEL" \
+	--arg r "$BEDROCK_CROSS_ACCOUNT_ROLE" \
+	'. + {AUTH_METHOD: $m, SESSION_TABLE: $t, BEDROCK_LOG_SOURCE: "cloudwatch", LOG_LEVEL: $l, BEDROCK_CROSS_ACCOUNT_ROLE: $r}')
+env_file=$(write_env_file "$FUNCTION_NAME" "$env_json")
+
+settings=(--role "$(role_arn "$SERVER_ROLE_NAME")" --memory-size "$MEMORY_SIZE" --timeout "$TIMEOUT"
+	--environment "file://$env_file" --description "MCP server ($API_NAME)")
+
+if function_exists "$FUNCTION_NAME"; then
+	log "updating function $FUNCTION_NAME ($ARCH, $image)"
+	aws lambda update-function-code --function-name "$FUNCTION_NAME" --image-uri "$image" \
+		--architectures "$ARCH" >/dev/null
+	aws lambda wait function-updated --function-name "$FUNCTION_NAME"
+	aws lambda update-function-configuration --function-name "$FUNCTION_NAME" "${settings[@]}" >/dev/null
+	aws lambda wait function-updated --function-name "$FUNCTION_NAME"
+else
+	log "creating function $FUNCTION_NAME ($ARCH, $image)"
+	create_function --function-name "$FUNCTION_NAME" --package-type Image \
+		--code "ImageUri=$image" --architectures "$ARCH" "${settings[@]}" >/dev/null
+	state_set FUNCTION_CREATED "$FUNCTION_NAME"
+	aws lambda wait function-active-v2 --function-name "$FUNCTION_NAME"
+fi

@@ -1,0 +1,277 @@
+# shellcheck shell=bash
+# Shared by every deploy script: configuration, state, small helpers.
+# Sourced, never run. Configuration precedence: the environment, then
+# deploy.env (KEY=VALUE lines, read without shell evaluation so a config file
+# can never run code), then the defaults below.
+
+set -euo pipefail
+
+ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+log() { printf '==> %s\n' "$*" >&2; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() {
+	printf 'error: %s\n' "$*" >&2
+	exit 1
+}
+
+# load_env_file FILE: sets KEY=VALUE pairs not already set (non-empty) in the
+# environment. Quotes around a value are stripped; nothing is expanded.
+load_env_file() {
+	local file=$1 line key value
+	[[ -f $file ]] || return 0
+	while IFS= read -r line || [[ -n $line ]]; do
+		line=${line%$'\r'}
+		[[ $line =~ ^[[:space:]]*(#|$) ]] && continue
+		line=${line#export }
+		[[ $line =~ ^[[:space:]]*([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] || die "$file: malformed line: ${line%%=*}"
+		key=${BASH_REMATCH[1]}
+		value=${BASH_REMATCH[2]}
+		if [[ $value =~ ^\"([^\"]*)\"[[:space:]]*(#.*)?$ || $value =~ ^\'([^\']*)\'[[:space:]]*(#.*)?$ ]]; then
+			value=${BASH_REMATCH[1]}
+		else
+			# Unquoted: a trailing " # comment" is a comment.
+			value=${value%%[[:space:]]#*}
+			value=${value%"${value##*[![:space:]]}"}
+		fi
+		if [[ -z ${!key:-} ]]; then
+			printf -v "$key" '%s' "$value"
+			export "${key?}"
+		fi
+	done <"$file"
+}
+
+load_env_file "${DEPLOY_ENV_FILE:-$ROOT_DIR/deploy.env}"
+
+: "${AWS_REGION:=${AWS_DEFAULT_REGION:-us-east-1}}"
+: "${FUNCTION_NAME:=mcp-server}"
+: "${API_NAME:=mcp-server-api}"
+: "${STAGE:=prod}"
+: "${AUTHORIZER_NAME:=mcp-authorizer}"
+: "${MEMORY_SIZE:=2048}"
+: "${TIMEOUT:=300}"
+: "${AUTHORIZER_MEMORY_SIZE:=256}"
+: "${AUTHORIZER_TIMEOUT:=10}"
+: "${AUTHORIZER_RESULT_TTL:=300}"
+: "${ARCH:=x86_64}"
+: "${ECR_REPOSITORY:=mcp-server}"
+: "${IMAGE_TAG:=latest}"
+: "${SESSION_TABLE:=mcp-sessions}"
+: "${LOG_GROUP_NAME:=/aws/bedrock/modelinvocations}"
+: "${BEDROCK_CROSS_ACCOUNT_ROLE:=BedrockUsageReader}"
+: "${LOG_RETENTION_DAYS:=14}"
+: "${LOG_LEVEL:=info}"
+: "${OAUTH_CALLBACK_URL:=http://localhost:8000/callback}"
+: "${CUSTOM_DOMAIN:=}"
+: "${BASE_PATH:=}"
+: "${COGNITO_USER_POOL_ID:=}"
+: "${COGNITO_DOMAIN:=}"
+: "${IMAGE_URI:=}"
+: "${AUTHORIZER_ZIP:=}"
+: "${DEPLOY_DIR:=$ROOT_DIR/.deploy}"
+# Streaming integrations may run up to 15 minutes; the function's own timeout
+# is what really bounds a request, so the gateway never cuts a stream first.
+: "${INTEGRATION_TIMEOUT_MS:=900000}"
+export AWS_REGION AWS_DEFAULT_REGION=$AWS_REGION
+# The CLI must never page or prompt in a script.
+export AWS_PAGER="" AWS_CLI_AUTO_PROMPT=off
+
+SERVER_ROLE_NAME=${SERVER_ROLE_NAME:-$FUNCTION_NAME-role}
+AUTHORIZER_ROLE_NAME=${AUTHORIZER_ROLE_NAME:-$AUTHORIZER_NAME-role}
+CLIENT_NAME=${CLIENT_NAME:-$API_NAME-client}
+USER_POOL_NAME=${USER_POOL_NAME:-$API_NAME-users}
+# Tag that marks a user pool as created by these scripts, so a lost state file
+# never leads to a second pool and destroy never deletes someone else's.
+# shellcheck disable=SC2034 # used by cognito.sh and destroy.sh
+POOL_TAG_KEY=mcplambda-deployment
+MCP_PATH_PART=mcp
+
+case $ARCH in
+x86_64 | amd64) ARCH=x86_64 GOARCH=amd64 ;;
+arm64 | aarch64) ARCH=arm64 GOARCH=arm64 ;;
+*) die "ARCH must be x86_64 or arm64, not '$ARCH'" ;;
+esac
+export ARCH GOARCH
+
+[[ $MEMORY_SIZE =~ ^[0-9]+$ ]] || die "MEMORY_SIZE must be a number of MB"
+if ! [[ $TIMEOUT =~ ^[0-9]+$ ]] || ((TIMEOUT < 1 || TIMEOUT > 900)); then
+	die "TIMEOUT must be 1..900 seconds"
+fi
+if ! [[ $AUTHORIZER_RESULT_TTL =~ ^[0-9]+$ ]] || ((AUTHORIZER_RESULT_TTL > 3600)); then
+	die "AUTHORIZER_RESULT_TTL must be 0..3600 seconds"
+fi
+
+mkdir -p "$DEPLOY_DIR"
+chmod 700 "$DEPLOY_DIR"
+STATE_FILE=$DEPLOY_DIR/state.env
+
+aws_json() { aws --output json "$@"; }
+aws_text() { aws --output text "$@"; }
+
+# state_get KEY: the value recorded by an earlier step (empty if none).
+state_get() {
+	local key=$1
+	[[ -f $STATE_FILE ]] || return 0
+	awk -F= -v k="$key" '$1 == k { sub(/^[^=]*=/, ""); v = $0 } END { if (v != "") print v }' "$STATE_FILE"
+}
+
+# state_set KEY VALUE: records what deploy created (destroy reads it back).
+state_set() {
+	local key=$1 value=$2 tmp
+	tmp=$(mktemp "$DEPLOY_DIR/.state.XXXXXX")
+	if [[ -f $STATE_FILE ]]; then
+		awk -F= -v k="$key" '$1 != k' "$STATE_FILE" >"$tmp"
+	fi
+	[[ -z $value ]] || printf '%s=%s\n' "$key" "$value" >>"$tmp"
+	chmod 600 "$tmp"
+	mv "$tmp" "$STATE_FILE"
+}
+
+state_del() { state_set "$1" ""; }
+
+account_id() {
+	if [[ -z ${ACCOUNT_ID:-} ]]; then
+		ACCOUNT_ID=$(state_get ACCOUNT_ID)
+		if [[ -z $ACCOUNT_ID ]]; then
+			ACCOUNT_ID=$(aws_text sts get-caller-identity --query Account)
+			state_set ACCOUNT_ID "$ACCOUNT_ID"
+		fi
+	fi
+	printf '%s\n' "$ACCOUNT_ID"
+}
+
+# The URL clients use. It names the gateway's stage (or the custom domain's
+# base path): every URL the server advertises derives from it.
+mcp_resource_url() {
+	local api_id
+	if [[ -n $CUSTOM_DOMAIN ]]; then
+		printf 'https://%s%s/%s\n' "$CUSTOM_DOMAIN" "${BASE_PATH:+/$BASE_PATH}" "$MCP_PATH_PART"
+		return
+	fi
+	api_id=$(state_get REST_API_ID)
+	[[ -n $api_id ]] || die "no REST API yet: run scripts/restapi.sh first"
+	printf 'https://%s.execute-api.%s.amazonaws.com/%s/%s\n' "$api_id" "$AWS_REGION" "$STAGE" "$MCP_PATH_PART"
+}
+
+# RFC 9728 metadata URL for the resource, as the server announces it.
+resource_metadata_url() {
+	local url
+	url=$(mcp_resource_url)
+	printf '%s/.well-known/oauth-protected-resource/%s\n' "${url%/"$MCP_PATH_PART"}" "$MCP_PATH_PART"
+}
+
+# The one scope of the resource server: Cognito names it IDENTIFIER/SCOPE.
+mcp_scope() { printf '%s/mcp\n' "$(mcp_resource_url)"; }
+
+function_arn() { printf 'arn:aws:lambda:%s:%s:function:%s\n' "$AWS_REGION" "$(account_id)" "$1"; }
+
+# auth_mode prints oauth, jwt (lambda authorizer verifying Cognito tokens) or
+# api_key (lambda authorizer checking a generated key).
+auth_mode() {
+	case ${AUTH:-} in
+	oauth) echo oauth ;;
+	lambda) if [[ -n $(cognito_pool_id) ]]; then echo jwt; else echo api_key; fi ;;
+	*) die "AUTH must be oauth or lambda (got '${AUTH:-}')" ;;
+	esac
+}
+
+# The pool in use: given by the user, or the one deploy created.
+cognito_pool_id() {
+	if [[ -n $COGNITO_USER_POOL_ID ]]; then
+		printf '%s\n' "$COGNITO_USER_POOL_ID"
+	else
+		state_get COGNITO_POOL_CREATED
+	fi
+}
+
+API_KEY_FILE=$DEPLOY_DIR/api-key
+
+# Hex SHA-256 of the generated API key; the key itself never leaves .deploy/.
+api_key_sha256() {
+	[[ -s $API_KEY_FILE ]] || die "no API key in $API_KEY_FILE"
+	sha256sum <"$API_KEY_FILE" | cut -d' ' -f1
+}
+
+# Environment shared by the server and the authorizer: the same variables
+# configure the same verifier in both.
+auth_env_json() {
+	local mode pool_id url
+	mode=$(auth_mode)
+	url=$(mcp_resource_url)
+	if [[ $mode == api_key ]]; then
+		jq -n --arg url "$url" --arg h "$(api_key_sha256)" '{MCP_RESOURCE_URL: $url, API_KEY_SHA256: $h}'
+		return
+	fi
+	pool_id=$(cognito_pool_id)
+	jq -n --arg url "$url" --arg region "${pool_id%%_*}" --arg pool "$pool_id" \
+		--arg client "$(state_get COGNITO_CLIENT_ID)" --arg scope "$(mcp_scope)" \
+		--arg domain "$(state_get COGNITO_DOMAIN_HOST)" '{
+		MCP_RESOURCE_URL: $url,
+		COGNITO_REGION: $region,
+		COGNITO_USER_POOL_ID: $pool,
+		COGNITO_ALLOWED_CLIENT_IDS: $client,
+		COGNITO_DOMAIN: $domain,
+		OAUTH_REQUIRED_SCOPES: $scope,
+		OAUTH_ALLOW_MISSING_AUDIENCE: "true"
+	}'
+}
+
+# is_missing ERR_TEXT: true when an AWS error means "does not exist".
+is_missing() {
+	grep -qE 'NotFound|NoSuchEntity|does not exist|ResourceNotFoundException|RepositoryNotFoundException|Invalid (Method|Resource|REST API) identifier' <<<"$1"
+}
+
+# try_delete DESCRIPTION CMD...: runs a delete, treating "already gone" as done.
+try_delete() {
+	local what=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		log "deleted $what"
+	elif is_missing "$out"; then
+		log "$what already gone"
+	else
+		printf '%s\n' "$out" >&2
+		die "could not delete $what"
+	fi
+}
+
+# write_env_file NAME JSON: the {"Variables": ...} document for --environment,
+# kept in a 0600 file so values never appear in a process list.
+write_env_file() {
+	local file=$DEPLOY_DIR/$1.env.json
+	(
+		umask 077
+		jq -c '{Variables: .}' <<<"$2" >"$file"
+	)
+	printf '%s\n' "$file"
+}
+
+# create_function ARGS...: create-function, retried while a new role has not
+# yet propagated through IAM (Lambda then says it cannot assume it).
+create_function() {
+	local out attempt
+	for attempt in 1 2 3 4 5 6 7 8 9 10; do
+		if out=$(aws_json lambda create-function "$@" 2>&1); then
+			return 0
+		fi
+		grep -q 'cannot be assumed\|role defined for the function' <<<"$out" || break
+		log "waiting for the new role to propagate ($attempt)"
+		sleep 3
+	done
+	printf '%s\n' "$out" >&2
+	return 1
+}
+
+# function_exists NAME: 0 if present, 1 if missing, dies on other errors.
+function_exists() {
+	local out
+	if out=$(aws lambda get-function-configuration --function-name "$1" 2>&1); then
+		return 0
+	elif is_missing "$out"; then
+		return 1
+	fi
+	printf '%s\n' "$out" >&2
+	die "cannot read function $1"
+}
+
+role_arn() { printf 'arn:aws:iam::%s:role/%s\n' "$(account_id)" "$1"; }
