@@ -32,11 +32,12 @@ type Config struct {
 
 // jwtVariables are the variables that configure JWT verification; setting
 // any of them asks for JWT mode, so a half-done configuration is reported
-// instead of being ignored in favour of API keys.
+// instead of being ignored in favour of API keys. MCP_RESOURCE_URL is not
+// one: it names the endpoint, and an API-key deployment may well set it.
 var jwtVariables = []string{
 	"COGNITO_REGION", "COGNITO_USER_POOL_ID", "COGNITO_ALLOWED_CLIENT_IDS", "COGNITO_DOMAIN",
 	"OAUTH_ISSUER", "OAUTH_JWKS_URL", "OAUTH_CLIENT_IDS", "OAUTH_REQUIRED_SCOPES",
-	"OAUTH_ALGORITHMS", "MCP_RESOURCE_URL", "OAUTH_ALLOW_MISSING_AUDIENCE",
+	"OAUTH_ALGORITHMS", "OAUTH_ALLOW_MISSING_AUDIENCE",
 }
 
 // ConfigFromEnv builds the configuration from the environment. JWT mode
