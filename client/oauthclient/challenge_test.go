@@ -1,0 +1,127 @@
+package oauthclient
+
+import (
+	"net/http"
+	"reflect"
+	"testing"
+)
+
+func TestParseChallenges(t *testing.T) {
+	tests := []struct {
+		name   string
+		values []string
+		want   []Challenge
+	}{
+		{
+			name:   "bare scheme",
+			values: []string{"Bearer"},
+			want:   []Challenge{{Scheme: "Bearer", Params: map[string]string{}}},
+		},
+		{
+			name:   "the MCP server's 401",
+			values: []string{`Bearer resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/mcp", scope="mcp:read mcp:write"`},
+			want: []Challenge{{Scheme: "Bearer", Params: map[string]string{
+				"resource_metadata": "https://api.example.com/.well-known/oauth-protected-resource/mcp",
+				"scope":             "mcp:read mcp:write",
+			}}},
+		},
+		{
+			name:   "escapes and commas inside quotes",
+			values: []string{`Bearer error="insufficient_scope", error_description="needs \"a, b\" \\ now"`},
+			want: []Challenge{{Scheme: "Bearer", Params: map[string]string{
+				"error":             "insufficient_scope",
+				"error_description": `needs "a, b" \ now`,
+			}}},
+		},
+		{
+			name:   "several schemes in one field",
+			values: []string{`Basic realm="x", Bearer realm="api", error=invalid_token, DPoP algs="ES256"`},
+			want: []Challenge{
+				{Scheme: "Basic", Params: map[string]string{"realm": "x"}},
+				{Scheme: "Bearer", Params: map[string]string{"realm": "api", "error": "invalid_token"}},
+				{Scheme: "DPoP", Params: map[string]string{"algs": "ES256"}},
+			},
+		},
+		{
+			name:   "several fields",
+			values: []string{`Basic realm="x"`, `bearer scope="a"`},
+			want: []Challenge{
+				{Scheme: "Basic", Params: map[string]string{"realm": "x"}},
+				{Scheme: "bearer", Params: map[string]string{"scope": "a"}},
+			},
+		},
+		{
+			name:   "token68",
+			values: []string{`Negotiate YIIB+/9x==, Bearer`},
+			want: []Challenge{
+				{Scheme: "Negotiate", Token68: "YIIB+/9x==", Params: map[string]string{}},
+				{Scheme: "Bearer", Params: map[string]string{}},
+			},
+		},
+		{
+			name:   "spaces around equals, upper-case names, duplicate keeps the first",
+			values: []string{`Bearer  Scope = "a b" , scope="c"`},
+			want:   []Challenge{{Scheme: "Bearer", Params: map[string]string{"scope": "a b"}}},
+		},
+		{
+			name:   "unquoted URL value",
+			values: []string{`Bearer resource_metadata=https://h/.well-known/oauth-protected-resource`},
+			want:   []Challenge{{Scheme: "Bearer", Params: map[string]string{"resource_metadata": "https://h/.well-known/oauth-protected-resource"}}},
+		},
+		{
+			name:   "unterminated quote runs to the end",
+			values: []string{`Bearer error_description="oops`},
+			want:   []Challenge{{Scheme: "Bearer", Params: map[string]string{"error_description": "oops"}}},
+		},
+		{
+			name:   "garbage is skipped",
+			values: []string{`, ,="x" Bearer scope="a"`},
+			want: []Challenge{
+				{Scheme: "x", Params: map[string]string{}},
+				{Scheme: "Bearer", Params: map[string]string{"scope": "a"}},
+			},
+		},
+		{name: "empty", values: []string{"", "  ,  "}, want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ParseChallenges(tt.values)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("ParseChallenges(%q)\n got %#v\nwant %#v", tt.values, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBearerChallenge(t *testing.T) {
+	h := http.Header{}
+	h.Add("WWW-Authenticate", `Basic realm="x"`)
+	h.Add("WWW-Authenticate", `Bearer error="insufficient_scope", scope="a b"`)
+	c, ok := BearerChallenge(h)
+	if !ok || c.Param("ERROR") != "insufficient_scope" || !reflect.DeepEqual(c.Scopes(), []string{"a", "b"}) {
+		t.Fatalf("BearerChallenge = %#v, %t", c, ok)
+	}
+	if _, ok := BearerChallenge(http.Header{"Www-Authenticate": {`Basic realm="x"`}}); ok {
+		t.Fatal("found a Bearer challenge in a Basic-only header")
+	}
+}
+
+func FuzzParseChallenges(f *testing.F) {
+	for _, s := range []string{
+		`Bearer resource_metadata="https://h/x", scope="a b"`,
+		`Basic realm="x", Bearer error="invalid_token"`,
+		`Negotiate abc==`, `Bearer "\`, `=,=,"`, `Bearer a=,b="`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, c := range ParseChallenges([]string{s}) {
+			if c.Scheme == "" {
+				t.Fatalf("empty scheme from %q", s)
+			}
+			if c.Params == nil {
+				t.Fatalf("nil params from %q", s)
+			}
+		}
+	})
+}

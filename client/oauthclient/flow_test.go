@@ -1,0 +1,542 @@
+package oauthclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"mcplambda/oauth"
+)
+
+// testAS is a small authorization server and resource metadata host for
+// the cases a real server cannot be made to produce on demand (forged
+// callbacks, odd metadata, confidential clients). It records each token
+// request.
+type testAS struct {
+	*httptest.Server
+	mu       sync.Mutex
+	md       oauth.AuthorizationServerMetadata
+	requests []recordedRequest
+	answer   func(form url.Values) (int, string) // token endpoint answer
+}
+
+type recordedRequest struct {
+	form          url.Values
+	authorization string
+}
+
+func newTestAS(t *testing.T) *testAS {
+	a := &testAS{answer: func(url.Values) (int, string) {
+		return 200, `{"access_token":"at-1","token_type":"Bearer","expires_in":300,"refresh_token":"rt-1"}`
+	}}
+	a.Server = httptest.NewServer(http.HandlerFunc(a.serve))
+	a.md = asMetadata(a.URL)
+	t.Cleanup(a.Close)
+	return a
+}
+
+func (a *testAS) resource() string { return a.URL + "/mcp" }
+
+func (a *testAS) serve(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch r.URL.Path {
+	case "/.well-known/oauth-protected-resource/mcp":
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(oauth.ProtectedResourceMetadata{Resource: a.resource(), AuthorizationServers: []string{a.URL}, ScopesSupported: []string{"s1", "s2"}})
+	case "/.well-known/oauth-authorization-server":
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(a.md)
+	case "/token":
+		_ = r.ParseForm()
+		a.requests = append(a.requests, recordedRequest{form: r.PostForm, authorization: r.Header.Get("Authorization")})
+		status, body := a.answer(r.PostForm)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (a *testAS) setMetadata(fn func(*oauth.AuthorizationServerMetadata)) {
+	a.mu.Lock()
+	fn(&a.md)
+	a.mu.Unlock()
+}
+
+func (a *testAS) tokenRequests() []recordedRequest {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]recordedRequest(nil), a.requests...)
+}
+
+// callbackBrowser plays the authorization server's redirect: it sends the
+// browser to the redirect URI with the query that tweak makes from the
+// real state, and keeps the page it got.
+type callbackBrowser struct {
+	tweak  func(authQuery url.Values) url.Values
+	mu     sync.Mutex
+	auth   url.Values
+	status int
+	page   string
+}
+
+func (b *callbackBrowser) open(ctx context.Context, authURL string) error {
+	u, err := url.Parse(authURL)
+	if err != nil {
+		return err
+	}
+	q := u.Query()
+	cb, err := url.Parse(q.Get("redirect_uri"))
+	if err != nil {
+		return err
+	}
+	cb.RawQuery = b.tweak(q).Encode()
+	resp, err := http.Get(cb.String())
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	b.mu.Lock()
+	b.auth, b.status, b.page = q, resp.StatusCode, string(body)
+	b.mu.Unlock()
+	return nil
+}
+
+func newTestFlow(t *testing.T, a *testAS, b func(context.Context, string) error, mutate ...func(*Config)) *Flow {
+	t.Helper()
+	cfg := Config{
+		ServerURL:    a.resource(),
+		ClientID:     "client-1",
+		RedirectURI:  "http://127.0.0.1:0/callback",
+		OpenBrowser:  b,
+		Out:          io.Discard,
+		StoreDir:     t.TempDir(),
+		LoginTimeout: 30 * time.Second,
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	f, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func withState(code string) func(url.Values) url.Values {
+	return func(q url.Values) url.Values {
+		return url.Values{"code": {code}, "state": {q.Get("state")}}
+	}
+}
+
+func TestLoginCallbackChecks(t *testing.T) {
+	tests := []struct {
+		name       string
+		tweak      func(url.Values) url.Values
+		wantErr    func(error) bool
+		wantStatus int
+		wantPage   []string
+		notInPage  []string
+	}{
+		{
+			name:       "success",
+			tweak:      withState("the-code"),
+			wantErr:    func(err error) bool { return err == nil },
+			wantStatus: 200,
+			wantPage:   []string{"You are logged in"},
+		},
+		{
+			name: "state mismatch",
+			tweak: func(q url.Values) url.Values {
+				return url.Values{"code": {"the-code"}, "state": {q.Get("state") + "x"}}
+			},
+			wantErr:    func(err error) bool { return errors.Is(err, ErrStateMismatch) },
+			wantStatus: 400,
+			wantPage:   []string{"does not match this login"},
+		},
+		{
+			name:       "no state",
+			tweak:      func(url.Values) url.Values { return url.Values{"code": {"the-code"}} },
+			wantErr:    func(err error) bool { return errors.Is(err, ErrStateMismatch) },
+			wantStatus: 400,
+		},
+		{
+			name: "error from the authorization server, shown escaped",
+			tweak: func(q url.Values) url.Values {
+				return url.Values{"state": {q.Get("state")}, "error": {"invalid_scope"}, "error_description": {`<script>alert("x")</script> & more`}}
+			},
+			wantErr: func(err error) bool {
+				var ae *AuthorizationError
+				return errors.As(err, &ae) && ae.Code == "invalid_scope" && strings.Contains(ae.Description, "<script>")
+			},
+			wantStatus: 400,
+			wantPage:   []string{"invalid_scope", "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; more"},
+			notInPage:  []string{"<script>"},
+		},
+		{
+			name: "issuer of another server (RFC 9207 mix-up)",
+			tweak: func(q url.Values) url.Values {
+				return url.Values{"state": {q.Get("state")}, "code": {"c"}, "iss": {"https://evil.example"}}
+			},
+			wantErr:    func(err error) bool { return err != nil && strings.Contains(err.Error(), "mix-up") },
+			wantStatus: 400,
+		},
+		{
+			name:       "neither code nor error",
+			tweak:      func(q url.Values) url.Values { return url.Values{"state": {q.Get("state")}} },
+			wantErr:    func(err error) bool { return err != nil && strings.Contains(err.Error(), "neither a code") },
+			wantStatus: 400,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newTestAS(t)
+			b := &callbackBrowser{tweak: tt.tweak}
+			f := newTestFlow(t, a, b.open)
+			err := f.Login(t.Context())
+			if !tt.wantErr(err) {
+				t.Fatalf("Login: %v", err)
+			}
+			if b.status != tt.wantStatus {
+				t.Errorf("callback page status %d, want %d", b.status, tt.wantStatus)
+			}
+			for _, s := range tt.wantPage {
+				if !strings.Contains(b.page, s) {
+					t.Errorf("callback page lacks %q:\n%s", s, b.page)
+				}
+			}
+			for _, s := range tt.notInPage {
+				if strings.Contains(b.page, s) {
+					t.Errorf("callback page contains %q unescaped:\n%s", s, b.page)
+				}
+			}
+			reqs := a.tokenRequests()
+			if err != nil {
+				if len(reqs) != 0 {
+					t.Errorf("a refused callback still led to %d token requests", len(reqs))
+				}
+				return
+			}
+			if len(reqs) != 1 {
+				t.Fatalf("%d token requests, want 1", len(reqs))
+			}
+			form := reqs[0].form
+			verifier := form.Get("code_verifier")
+			if n := len(verifier); n < 43 || n > 128 {
+				t.Errorf("code_verifier of %d characters", n)
+			}
+			if challengeS256(verifier) != b.auth.Get("code_challenge") {
+				t.Error("the verifier does not match the challenge")
+			}
+			for k, want := range map[string]string{
+				"grant_type": "authorization_code", "code": "the-code", "client_id": "client-1",
+				"resource": a.resource(), "redirect_uri": b.auth.Get("redirect_uri"),
+			} {
+				if form.Get(k) != want {
+					t.Errorf("token request %s = %q, want %q", k, form.Get(k), want)
+				}
+			}
+			if b.auth.Get("scope") != "s1 s2" {
+				t.Errorf("scope %q, want the resource's scopes_supported", b.auth.Get("scope"))
+			}
+		})
+	}
+}
+
+func TestCallbackServerAnswersOnce(t *testing.T) {
+	cs, err := startCallback("http://localhost:0/cb", "st", "https://as.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(cs.redirectURI)
+	if u.Hostname() != "localhost" || u.Port() == "0" || u.Path != "/cb" {
+		t.Fatalf("redirect URI %s", cs.redirectURI)
+	}
+	get := func(path string) int {
+		resp, err := http.Get("http://127.0.0.1:" + u.Port() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := get("/favicon.ico"); s != 404 {
+		t.Errorf("other path: %d", s)
+	}
+	if s := get("/cb?state=st&code=c1"); s != 200 {
+		t.Errorf("first callback: %d", s)
+	}
+	if s := get("/cb?state=st&code=c2"); s != http.StatusGone {
+		t.Errorf("second callback: %d, want 410", s)
+	}
+	if r := cs.wait(t.Context()); r.err != nil || r.code != "c1" {
+		t.Errorf("result %+v, want the first code", r)
+	}
+	cs.close()
+	if resp, err := http.Get("http://127.0.0.1:" + u.Port() + "/cb"); err == nil {
+		resp.Body.Close()
+		t.Error("the callback server still answers after the login")
+	}
+	for _, bad := range []string{"https://localhost/cb", "http://example.com/cb", "http://10.0.0.1:8000/cb"} {
+		if _, err := startCallback(bad, "s", "i"); err == nil {
+			t.Errorf("startCallback(%s) accepted", bad)
+		}
+	}
+}
+
+func TestLoginTimesOut(t *testing.T) {
+	a := newTestAS(t)
+	opened := make(chan struct{}, 1)
+	f := newTestFlow(t, a, func(context.Context, string) error {
+		opened <- struct{}{}
+		return errors.New("no browser here")
+	}, func(c *Config) { c.LoginTimeout = 50 * time.Millisecond })
+	err := f.Login(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "no answer from the browser") {
+		t.Fatalf("Login without a browser: %v", err)
+	}
+	select {
+	case <-opened:
+	default:
+		t.Error("the browser was never asked to open")
+	}
+}
+
+func TestClientChoice(t *testing.T) {
+	tests := []struct {
+		name       string
+		md         func(*oauth.AuthorizationServerMetadata)
+		cfg        func(*Config)
+		wantErr    string
+		wantID     string
+		wantBasic  bool   // the token request carries Basic client authentication
+		wantSecret string // client_secret in the form
+	}{
+		{name: "configured public client", wantID: "client-1"},
+		{
+			name:      "configured confidential client, basic by default",
+			cfg:       func(c *Config) { c.ClientSecret = "s3cr3t" },
+			wantID:    "",
+			wantBasic: true,
+		},
+		{
+			name: "configured confidential client, post when only post is supported",
+			md: func(m *oauth.AuthorizationServerMetadata) {
+				m.TokenEndpointAuthMethodsSupported = []string{"client_secret_post"}
+			},
+			cfg:        func(c *Config) { c.ClientSecret = "s3cr3t" },
+			wantID:     "client-1",
+			wantSecret: "s3cr3t",
+		},
+		{
+			name: "configured confidential client, no shared method",
+			md: func(m *oauth.AuthorizationServerMetadata) {
+				m.TokenEndpointAuthMethodsSupported = []string{"private_key_jwt"}
+			},
+			cfg:     func(c *Config) { c.ClientSecret = "s3cr3t" },
+			wantErr: "neither client_secret_basic nor client_secret_post",
+		},
+		{
+			name: "client ID metadata document",
+			md:   func(m *oauth.AuthorizationServerMetadata) { m.ClientIDMetadataDocumentSupported = true },
+			cfg: func(c *Config) {
+				c.ClientID = ""
+				c.ClientMetadataURL = "https://client.example/mcp-client.json"
+			},
+			wantID: "https://client.example/mcp-client.json",
+		},
+		{
+			name:    "no way to get a client",
+			cfg:     func(c *Config) { c.ClientID = "" },
+			wantErr: "set OAUTH_CLIENT_ID",
+		},
+		{
+			name: "metadata document configured but not supported, no registration",
+			cfg: func(c *Config) {
+				c.ClientID = ""
+				c.ClientMetadataURL = "https://client.example/mcp-client.json"
+			},
+			wantErr: "set OAUTH_CLIENT_ID",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newTestAS(t)
+			if tt.md != nil {
+				a.setMetadata(tt.md)
+			}
+			b := &callbackBrowser{tweak: withState("c")}
+			mut := []func(*Config){}
+			if tt.cfg != nil {
+				mut = append(mut, tt.cfg)
+			}
+			f := newTestFlow(t, a, b.open, mut...)
+			err := f.Login(t.Context())
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Login: %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := a.tokenRequests()[0]
+			if got := req.form.Get("client_id"); got != tt.wantID {
+				t.Errorf("client_id in the form %q, want %q", got, tt.wantID)
+			}
+			if got := req.form.Get("client_secret"); got != tt.wantSecret {
+				t.Errorf("client_secret in the form %q, want %q", got, tt.wantSecret)
+			}
+			if tt.wantBasic {
+				r := &http.Request{Header: http.Header{"Authorization": {req.authorization}}}
+				id, secret, ok := r.BasicAuth()
+				if !ok || id != "client-1" || secret != "s3cr3t" {
+					t.Errorf("basic authentication %q/%q (%t)", id, secret, ok)
+				}
+			} else if req.authorization != "" {
+				t.Errorf("unexpected Authorization header on the token request")
+			}
+			// The refresh authenticates the same way.
+			if err := f.Refresh(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			rr := a.tokenRequests()[1]
+			if rr.form.Get("grant_type") != "refresh_token" || rr.form.Get("client_id") != tt.wantID || rr.authorization != req.authorization {
+				t.Errorf("refresh request authenticated differently: %v", rr.form)
+			}
+		})
+	}
+}
+
+func TestTokenAnswers(t *testing.T) {
+	tests := []struct {
+		name    string
+		status  int
+		body    string
+		wantErr string
+	}{
+		{name: "not a bearer token", status: 200, body: `{"access_token":"x","token_type":"DPoP"}`, wantErr: "only Bearer"},
+		{name: "no access token", status: 200, body: `{"token_type":"Bearer"}`, wantErr: "no access_token"},
+		{name: "error with a description", status: 400, body: "{\"error\":\"invalid_grant\",\"error_description\":\"code \\u001b[31mexpired\"}", wantErr: "invalid_grant): code  [31mexpired"},
+		{name: "not JSON", status: 200, body: `<html>`, wantErr: "not a valid JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newTestAS(t)
+			a.answer = func(url.Values) (int, string) { return tt.status, tt.body }
+			f := newTestFlow(t, a, (&callbackBrowser{tweak: withState("c")}).open)
+			err := f.Login(t.Context())
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Login: %v, want %q", err, tt.wantErr)
+			}
+			if st, _ := f.Status(); st.LoggedIn {
+				t.Error("logged in after a bad token answer")
+			}
+		})
+	}
+}
+
+func TestAuthorize(t *testing.T) {
+	a := newTestAS(t)
+	var refreshes int
+	a.answer = func(form url.Values) (int, string) {
+		if form.Get("grant_type") == "refresh_token" {
+			refreshes++
+			if form.Get("refresh_token") == "dead" {
+				return 400, `{"error":"invalid_grant"}`
+			}
+			return 200, `{"access_token":"at-2","token_type":"bearer","expires_in":300}`
+		}
+		return 200, `{"access_token":"at-1","token_type":"Bearer","expires_in":300,"refresh_token":"rt-1","scope":"s1"}`
+	}
+	now := time.Now()
+	f := newTestFlow(t, a, (&callbackBrowser{tweak: withState("c")}).open, func(c *Config) { c.Now = func() time.Time { return now } })
+	authz := func(target string) (string, error) {
+		req, _ := http.NewRequest(http.MethodPost, target, nil)
+		err := f.Authorize(t.Context(), req)
+		return req.Header.Get("Authorization"), err
+	}
+	if h, err := authz(a.resource()); h != "" || err != nil {
+		t.Fatalf("before login: %q, %v; want no header", h, err)
+	}
+	if err := f.Login(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := authz(a.resource()); h != "Bearer at-1" || err != nil {
+		t.Fatalf("after login: %q, %v", h, err)
+	}
+	if h, _ := authz("https://elsewhere.example/mcp"); h != "" {
+		t.Error("the token was sent to another origin")
+	}
+	// 4 minutes 30 s later the token is within a minute of expiry.
+	now = now.Add(270 * time.Second)
+	if h, err := authz(a.resource()); h != "Bearer at-2" || err != nil || refreshes != 1 {
+		t.Fatalf("near expiry: %q, %v, %d refreshes", h, err, refreshes)
+	}
+	st, _ := f.Status()
+	if !st.CanRefresh || strings.Join(st.Scopes, " ") != "s1" {
+		t.Errorf("after a refresh without rotation the refresh token or scopes were lost: %+v", st)
+	}
+
+	// A dead refresh token: non-interactive, the error says to log in.
+	f.mu.Lock()
+	f.tokens.RefreshToken = "dead"
+	f.mu.Unlock()
+	now = now.Add(280 * time.Second)
+	_, err := authz(a.resource())
+	if !errors.Is(err, ErrLoginRequired) || !strings.Contains(err.Error(), "log in again") {
+		t.Fatalf("dead refresh token: %v", err)
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no server", Config{}, "not an absolute"},
+		{"redirect off loopback", Config{ServerURL: "https://h/mcp", RedirectURI: "http://example.com:8000/callback"}, "OAUTH_REDIRECT_URI"},
+		{"redirect https", Config{ServerURL: "https://h/mcp", RedirectURI: "https://localhost:8000/callback"}, "OAUTH_REDIRECT_URI"},
+		{"secret without id", Config{ServerURL: "https://h/mcp", ClientSecret: "x"}, "OAUTH_CLIENT_SECRET"},
+		{"metadata URL over http", Config{ServerURL: "https://h/mcp", ClientMetadataURL: "http://c.example/m.json"}, "OAUTH_CLIENT_METADATA_URL"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.StoreDir = t.TempDir()
+			if _, err := New(tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("New: %v, want %q", err, tt.want)
+			}
+		})
+	}
+	cfg := ConfigFromEnv(func(k string) string {
+		return map[string]string{"OAUTH_CLIENT_ID": " id ", "OAUTH_REDIRECT_URI": "http://127.0.0.1:9/cb", "OAUTH_TOKEN_DIR": "/x"}[k]
+	})
+	if cfg.ClientID != "id" || cfg.RedirectURI != "http://127.0.0.1:9/cb" || cfg.StoreDir != "/x" {
+		t.Errorf("ConfigFromEnv = %+v", cfg)
+	}
+}
+
+func TestUnverifiedClaims(t *testing.T) {
+	// header.payload.signature with payload {"sub":"alice","exp":2000000000}
+	tok := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImV4cCI6MjAwMDAwMDAwMH0.sig"
+	if c := unverifiedClaims(tok); c.Sub != "alice" || c.Exp != 2000000000 {
+		t.Errorf("claims %+v", c)
+	}
+	for _, opaque := range []string{"", "opaque-token", "a.b", "a.!!!.c", "a.e30.c"} {
+		if c := unverifiedClaims(opaque); c.Sub != "" || c.Exp != 0 {
+			t.Errorf("claims of %q: %+v", opaque, c)
+		}
+	}
+}
