@@ -9,7 +9,7 @@ import (
 
 // handleNotification runs on the goroutine reading the stream, so a
 // stream's notifications reach the callbacks in order.
-func (c *Client) handleNotification(method string, params json.RawMessage) {
+func (c *Client) handleNotification(method string, params json.RawMessage, sess session) {
 	switch method {
 	case mcp.NotificationProgress:
 		var p mcp.ProgressParams
@@ -25,7 +25,7 @@ func (c *Client) handleNotification(method string, params json.RawMessage) {
 		var p mcp.CancelledParams
 		if json.Unmarshal(params, &p) == nil && !p.RequestID.IsZero() {
 			c.mu.Lock()
-			cancel := c.incoming[p.RequestID.String()]
+			cancel := c.incoming[incomingKey(sess, p.RequestID)]
 			c.mu.Unlock()
 			if cancel != nil {
 				cancel()
@@ -50,9 +50,15 @@ func compactJSON(raw json.RawMessage) string {
 // the stream keeps flowing while a person answers an elicitation. The
 // answer goes to the session the request came from.
 func (c *Client) handleRequest(m *mcp.Message, sess session) {
-	key := m.ID.String()
+	key := incomingKey(sess, m.ID)
 	ctx, cancel := context.WithCancel(c.ctx)
 	c.mu.Lock()
+	if _, dup := c.incoming[key]; dup {
+		// Replayed while we are still answering it: one answer is enough.
+		c.mu.Unlock()
+		cancel()
+		return
+	}
 	c.incoming[key] = cancel
 	c.mu.Unlock()
 	started := c.goAsync(func() {
@@ -78,7 +84,7 @@ func (c *Client) handleRequest(m *mcp.Message, sess session) {
 		actx, acancel := context.WithTimeout(c.ctx, answerTimeout)
 		defer acancel()
 		if err := c.postNoAnswer(actx, m.Method, body, sess); err != nil {
-			c.log.Debug("mcp answer to server request not delivered", "method", m.Method, "id", truncate(key, 64), "error", err)
+			c.log.Debug("mcp answer to server request not delivered", "method", m.Method, "id", truncate(m.ID.String(), 64), "error", err)
 		}
 	})
 	if !started {
@@ -125,4 +131,10 @@ func (c *Client) serveRequest(ctx context.Context, m *mcp.Message) (any, error) 
 		return &mcp.ListRootsResult{Roots: roots}, nil
 	}
 	return nil, mcp.Errorf(mcp.CodeMethodNotFound, "method not found: %s", truncate(m.Method, 64))
+}
+
+// incomingKey names a server request: ids are the server's, unique only
+// within a session.
+func incomingKey(sess session, id mcp.ID) string {
+	return sess.id + "\x00" + id.String()
 }

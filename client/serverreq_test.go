@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -152,5 +153,55 @@ func TestElicitURLModeAdvertised(t *testing.T) {
 	res, err := c.CallTool(testContext(t), "capabilities", nil)
 	if err != nil || !strings.Contains(text(res), `"elicitation":{"form":{},"url":{}}`) {
 		t.Fatalf("%v %v", text(res), err)
+	}
+}
+
+// The server withdraws its request (notifications/cancelled): the callback's
+// context ends and no answer is sent. A request replayed while it is being
+// answered is answered once.
+func TestServerCancelsItsRequest(t *testing.T) {
+	checkGoroutines(t)
+	s := newTestServer(t, nil)
+	elicitStarted, elicitEnded := make(chan struct{}, 2), make(chan error, 2)
+	elicit := []byte(`{"jsonrpc":"2.0","id":"e1","method":"elicitation/create","params":{"message":"?","requestedSchema":{"type":"object"}}}`)
+	s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+		if !strings.Contains(string(body), `"tools/call"`) {
+			return false
+		}
+		sse(w, mcp.Event{ID: "1-1", Data: elicit}, mcp.Event{ID: "1-2", Data: elicit})
+		select {
+		case <-elicitStarted:
+		case <-r.Context().Done():
+			return true
+		}
+		sseMore(w, mcp.Event{ID: "1-3", Data: []byte(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"e1","reason":"changed my mind"}}`)})
+		select {
+		case <-elicitEnded:
+		case <-r.Context().Done():
+			return true
+		}
+		sseMore(w, mcp.Event{ID: "1-4", Data: fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":"done"}]}}`, requestID(body))})
+		return true
+	})
+	calls := 0
+	c := connect(t, Options{URL: s.url, Elicit: func(ctx context.Context, _ *mcp.ElicitParams) (*mcp.ElicitResult, error) {
+		calls++
+		elicitStarted <- struct{}{}
+		<-ctx.Done()
+		elicitEnded <- ctx.Err()
+		return &mcp.ElicitResult{Action: "cancel"}, nil
+	}})
+	res, err := c.CallTool(testContext(t), "greet", nil)
+	if err != nil || text(res) != "done" {
+		t.Fatalf("%+v %v", res, err)
+	}
+	c.Disconnect() // waits for the answering goroutine
+	if calls != 1 {
+		t.Errorf("Elicit called %d times, want 1", calls)
+	}
+	for _, r := range s.proxy.requests() {
+		if strings.Contains(r.body, `"id":"e1"`) {
+			t.Errorf("answered a cancelled request: %s", r.body)
+		}
 	}
 }

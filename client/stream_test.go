@@ -171,6 +171,11 @@ func TestPostStreamResumes(t *testing.T) {
 func sse(w http.ResponseWriter, events ...mcp.Event) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.WriteHeader(http.StatusOK)
+	sseMore(w, events...)
+}
+
+// sseMore writes further events on a stream sse started.
+func sseMore(w http.ResponseWriter, events ...mcp.Event) {
 	for _, e := range events {
 		b, _ := mcp.AppendEvent(nil, e)
 		_, _ = w.Write(b)

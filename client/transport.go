@@ -256,7 +256,7 @@ func (c *Client) readStream(ctx context.Context, body io.ReadCloser, want mcp.ID
 			}
 			c.log.Debug("mcp response to an unknown request ignored", "id", truncate(m.ID.String(), 64))
 		case mcp.KindNotification:
-			c.handleNotification(m.Method, m.Params)
+			c.handleNotification(m.Method, m.Params, sess)
 		case mcp.KindRequest:
 			c.handleRequest(m, sess)
 		}
