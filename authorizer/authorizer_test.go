@@ -3,9 +3,13 @@ package authorizer
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -229,4 +233,56 @@ func TestNewRefusesEmptyConfig(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Fatal("New accepted a configuration that checks nothing")
 	}
+}
+
+// Once the keys are known, a JWKS outage does not stop verification: the
+// cached keys are kept, so tokens signed with them are still judged.
+func TestJWKSOutageWithCachedKeys(t *testing.T) {
+	key := mustKey(t)(rsa.GenerateKey(rand.Reader, 2048))
+	body, err := json.Marshal(moto.JWKS{Keys: []moto.JWK{moto.PublicJWK(&key.PublicKey, "k1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var down atomic.Bool
+	js := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if down.Load() {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	}))
+	defer js.Close()
+	const iss = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TestPool1"
+	a, logs := newAuthorizer(t, map[string]string{
+		"COGNITO_REGION":               "us-east-1",
+		"COGNITO_USER_POOL_ID":         "us-east-1_TestPool1",
+		"COGNITO_ALLOWED_CLIENT_IDS":   "client-1",
+		"OAUTH_JWKS_URL":               js.URL + "/jwks.json",
+		"MCP_RESOURCE_URL":             testResource,
+		"OAUTH_ALLOW_MISSING_AUDIENCE": "true",
+	})
+	mint := func(sub, kid string) string {
+		now := time.Now()
+		tok, err := moto.SignRS256(key, kid, map[string]any{
+			"iss": iss, "sub": sub, "client_id": "client-1", "token_use": "access",
+			"exp": now.Add(time.Hour).Unix(), "iat": now.Unix(),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	resp, err := handle(t, a, bearer(mint("first", "k1")))
+	wantPolicy(t, resp, err, "first", "Allow")
+	down.Store(true)
+	// A token never seen before, so not in the verified-token cache.
+	resp, err = handle(t, a, bearer(mint("second", "k1")))
+	wantPolicy(t, resp, err, "second", "Allow")
+	// A key that cannot be fetched now never lets a token through.
+	resp, err = handle(t, a, bearer(mint("third", "k2")))
+	if err == nil || len(resp.PolicyDocument.Statement) != 0 {
+		t.Fatalf("unknown kid during the outage: %+v, %v", resp, err)
+	}
+	logs.noSecrets(t)
 }
