@@ -153,6 +153,10 @@ func (b *Browser) Open(ctx context.Context, authURL string) error {
 		}
 		b.Visited(authURL)
 	}
+	start, err := url.Parse(authURL)
+	if err != nil {
+		return err
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
 	if err != nil {
 		return err
@@ -163,11 +167,13 @@ func (b *Browser) Open(ctx context.Context, authURL string) error {
 			return err
 		}
 		if !strings.Contains(pageURL.Path, "/interaction/") {
-			// Left the authorization server: the callback's page.
-			if status >= 500 {
-				return fmt.Errorf("the page at %s answered %d", pageURL.Redacted(), status)
+			if pageURL.Host == start.Host && status >= 400 {
+				// The authorization server showed an error page instead of
+				// redirecting (a bad client_id or redirect_uri): no callback
+				// will come.
+				return fmt.Errorf("the authorization server answered %d at %s: %s", status, pageURL.Path, pageText(page))
 			}
-			return nil
+			return nil // the callback's page
 		}
 		if b.Deny {
 			cancel := cancelLink.FindStringSubmatch(page)
@@ -221,7 +227,18 @@ func load(client *http.Client, req *http.Request) (page string, final *url.URL, 
 	return string(body), resp.Request.URL, resp.StatusCode, nil
 }
 
+// pageText is the visible text of an error page, shortened.
+func pageText(page string) string {
+	text := strings.Join(strings.Fields(html.UnescapeString(tags.ReplaceAllString(styles.ReplaceAllString(page, ""), " "))), " ")
+	if len(text) > 300 {
+		text = text[:300] + "..."
+	}
+	return text
+}
+
 var (
+	tags       = regexp.MustCompile(`<[^>]*>`)
+	styles     = regexp.MustCompile(`(?s)<style.*?</style>`)
 	formTag    = regexp.MustCompile(`(?s)<form\b[^>]*\baction="([^"]*)"[^>]*>(.*?)</form>`)
 	inputTag   = regexp.MustCompile(`<input\b[^>]*>`)
 	attr       = regexp.MustCompile(`\b(name|value)="([^"]*)"`)
