@@ -1,48 +1,33 @@
 package server
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"net/http"
+	"strings"
+
+	"mcplambda/authorizer/apikey"
 )
 
 // APIKeyAuth accepts Bearer API keys by their SHA-256 hashes: the Lambda
-// authorizer's simple token mode, checked here when the server runs
-// without the authorizer in front (AUTH_METHOD=lambda off Lambda). Only
-// hashes are configured, so the environment never holds a key.
+// authorizer's simple token mode (package authorizer/apikey, shared), checked
+// here when the server runs without the authorizer in front
+// (AUTH_METHOD=lambda off Lambda). Only hashes are configured, so the
+// environment never holds a key.
 type APIKeyAuth struct {
-	hashes [][sha256.Size]byte
+	keys *apikey.Keys
 }
 
-// NewAPIKeyAuth takes lowercase hex SHA-256 hashes (AuthConfig.APIKeyHashes,
-// already validated).
+// NewAPIKeyAuth takes lowercase hex SHA-256 hashes (AuthConfig.APIKeyHashes).
 func NewAPIKeyAuth(hexHashes []string) (*APIKeyAuth, error) {
-	a := &APIKeyAuth{}
-	for _, h := range hexHashes {
-		var sum [sha256.Size]byte
-		if n, err := hex.Decode(sum[:], []byte(h)); err != nil || n != sha256.Size || !isSHA256Hex(h) {
-			return nil, &AuthError{Status: http.StatusInternalServerError, Message: "API_KEY_SHA256: " + shortValue(h) + " is not a SHA-256 hash in lowercase hex"}
-		}
-		a.hashes = append(a.hashes, sum)
+	keys, err := apikey.Parse(strings.Join(hexHashes, ","))
+	if err != nil {
+		return nil, err
 	}
-	return a, nil
+	return &APIKeyAuth{keys: keys}, nil
 }
 
-// Check reports whether key is one of the accepted keys, and the principal
-// subject for it ("apikey:" and the first 12 hex digits of its hash). Every
-// hash is compared, in constant time, whatever matched before.
-func (a *APIKeyAuth) Check(key string) (subject string, ok bool) {
-	sum := sha256.Sum256([]byte(key))
-	match := 0
-	for i := range a.hashes {
-		match |= subtle.ConstantTimeCompare(sum[:], a.hashes[i][:])
-	}
-	if match != 1 || key == "" {
-		return "", false
-	}
-	return "apikey:" + hex.EncodeToString(sum[:6]), true
-}
+// Check reports whether key is one of the accepted keys, and its principal
+// subject.
+func (a *APIKeyAuth) Check(key string) (subject string, ok bool) { return a.keys.Check(key) }
 
 // Authenticate implements Authenticator: a missing or wrong key is a 401.
 func (a *APIKeyAuth) Authenticate(r *http.Request) (*Principal, error) {
