@@ -85,12 +85,12 @@ func (p *proxy) count(verb, rpcMethod string) int {
 
 // newTestServer runs the real MCP server (greetings registered) on
 // httptest. tweak may change the transport configuration.
-func newTestServer(t *testing.T, tweak func(*server.Config)) *testServer {
+func newTestServer(t testing.TB, tweak func(*server.Config)) *testServer {
 	t.Helper()
 	return newTestServerWith(t, tweak, server.HandlerOptions{})
 }
 
-func newTestServerWith(t *testing.T, tweak func(*server.Config), hopts server.HandlerOptions) *testServer {
+func newTestServerWith(t testing.TB, tweak func(*server.Config), hopts server.HandlerOptions) *testServer {
 	t.Helper()
 	srv := server.New(server.Options{Info: mcp.Implementation{Name: "test-server", Version: "1"}, PageSize: 2})
 	if err := greetings.Register(srv, greetings.Options{Interval: 20 * time.Millisecond}); err != nil {

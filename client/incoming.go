@@ -84,7 +84,7 @@ func (c *Client) handleRequest(m *mcp.Message, sess session) {
 		actx, acancel := context.WithTimeout(c.ctx, answerTimeout)
 		defer acancel()
 		if err := c.postNoAnswer(actx, m.Method, body, sess); err != nil {
-			c.log.Debug("mcp answer to server request not delivered", "method", m.Method, "id", truncate(m.ID.String(), 64), "error", err)
+			c.log.Debug("mcp answer to server request not delivered", "method", truncate(m.Method, 64), "id", truncate(m.ID.String(), 64), "error", err)
 		}
 	})
 	if !started {

@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -146,5 +147,68 @@ func TestUnsupportedVersion(t *testing.T) {
 	}
 	if n := s.proxy.count(http.MethodDelete, ""); n != 1 {
 		t.Errorf("%d DELETEs of the unusable session, want 1", n)
+	}
+}
+
+// Pagination follows cursors and refuses a server whose cursors loop.
+func TestPagination(t *testing.T) {
+	tests := []struct {
+		name    string
+		pages   map[string]string // cursor -> result
+		want    []string
+		wantErr string
+	}{
+		{
+			name: "three pages",
+			pages: map[string]string{
+				"":   `{"tools":[{"name":"a","inputSchema":{}}],"nextCursor":"c1"}`,
+				"c1": `{"tools":[{"name":"b","inputSchema":{}}],"nextCursor":"c2"}`,
+				"c2": `{"tools":[{"name":"c","inputSchema":{}}]}`,
+			},
+			want: []string{"a", "b", "c"},
+		},
+		{
+			name: "looping cursor",
+			pages: map[string]string{
+				"":   `{"tools":[{"name":"a","inputSchema":{}}],"nextCursor":"c1"}`,
+				"c1": `{"tools":[{"name":"b","inputSchema":{}}],"nextCursor":"c1"}`,
+			},
+			want: []string{"a", "b"}, wantErr: `repeated cursor "c1"`,
+		},
+		{
+			name:  "malformed page",
+			pages: map[string]string{"": `{"tools":"nope"}`},
+			want:  nil, wantErr: "decoding the result",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newTestServer(t, nil)
+			s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+				var m struct {
+					Method string
+					Params struct{ Cursor string }
+				}
+				_ = json.Unmarshal(body, &m)
+				if m.Method != mcp.MethodToolsList {
+					return false
+				}
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":%s}`, requestID(body), tt.pages[m.Params.Cursor])
+				return true
+			})
+			c := connect(t, Options{URL: s.url})
+			tools, err := c.ListTools(testContext(t))
+			var names []string
+			for _, tl := range tools {
+				names = append(names, tl.Name)
+			}
+			if fmt.Sprint(names) != fmt.Sprint(tt.want) {
+				t.Errorf("tools %v, want %v", names, tt.want)
+			}
+			if (err != nil) != (tt.wantErr != "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("error %v, want %q", err, tt.wantErr)
+			}
+		})
 	}
 }
