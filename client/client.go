@@ -36,7 +36,8 @@ type Options struct {
 	RequestTimeout time.Duration
 	// OnNotification receives every server notification (logging, progress,
 	// list_changed, resources/updated, ...), in order per stream, from the
-	// goroutine reading that stream: it must not block for long. Progress
+	// goroutine reading that stream: calls for different streams may run
+	// concurrently, and a slow callback holds up its stream. Progress
 	// notifications also go to the WithProgress callback of their request.
 	OnNotification func(method string, params json.RawMessage)
 	// Elicit answers elicitation/create; nil: the capability is not
