@@ -49,6 +49,13 @@ type Options struct {
 	Scopes []string
 	// AccessTokenTTL is the access tokens' lifetime (whole seconds).
 	AccessTokenTTL time.Duration
+	// ClientMetadataDocuments turns on Client ID Metadata Documents
+	// (client_id_metadata_document_supported), loopback hosts allowed.
+	ClientMetadataDocuments bool
+	// TrustedCertFile, a PEM file, is added to the certificates Node
+	// trusts (NODE_EXTRA_CA_CERTS): the test's TLS server that serves the
+	// metadata documents.
+	TrustedCertFile string
 }
 
 // Provider is a running oidc-provider.
@@ -83,20 +90,28 @@ func Start(t testing.TB, opts Options) *Provider {
 	}
 	port := testproc.FreePort(t)
 	p.Issuer = "http://127.0.0.1:" + strconv.Itoa(port)
+	env := []string{
+		"PORT=" + strconv.Itoa(port),
+		"ISSUER=" + p.Issuer,
+		"CLIENT_ID=" + p.ClientID,
+		"RESOURCE_SCOPES=" + strings.Join(p.Scopes, " "),
+		"ACCESS_TOKEN_TTL=" + strconv.Itoa(ttl),
+	}
+	if opts.ClientMetadataDocuments {
+		env = append(env, "CIMD=1")
+	}
+	if opts.TrustedCertFile != "" {
+		env = append(env, "NODE_EXTRA_CA_CERTS="+opts.TrustedCertFile)
+	}
 	p.proc = testproc.Start(t, node.Bin, testproc.Options{
 		Name: "oidc-provider",
 		Args: []string{script},
 		// Node resolves "oidc-provider" from the script's directory upwards:
 		// test/node_modules.
-		Dir:   filepath.Join(root, "test"),
-		Unset: []string{"PORT", "ISSUER", "CLIENT_ID", "RESOURCE_SCOPES", "ACCESS_TOKEN_TTL", "NODE_OPTIONS", "NODE_ENV"},
-		Env: []string{
-			"PORT=" + strconv.Itoa(port),
-			"ISSUER=" + p.Issuer,
-			"CLIENT_ID=" + p.ClientID,
-			"RESOURCE_SCOPES=" + strings.Join(p.Scopes, " "),
-			"ACCESS_TOKEN_TTL=" + strconv.Itoa(ttl),
-		},
+		Dir: filepath.Join(root, "test"),
+		Unset: []string{"PORT", "ISSUER", "CLIENT_ID", "RESOURCE_SCOPES", "ACCESS_TOKEN_TTL", "CIMD", "COOKIE_KEY",
+			"NODE_OPTIONS", "NODE_ENV", "NODE_EXTRA_CA_CERTS"},
+		Env: env,
 	})
 	p.proc.WaitListening(t, "127.0.0.1:"+strconv.Itoa(port), StartTimeout)
 	return p

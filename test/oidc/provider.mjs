@@ -9,6 +9,11 @@
 //   RESOURCE_SCOPES  space-separated scopes of every resource server (default "mcp:read mcp:write")
 //   ACCESS_TOKEN_TTL access-token lifetime in seconds (default 3600)
 //   COOKIE_KEY       key signing the interaction cookies
+//   CIMD             "1": accept Client ID Metadata Documents (client_id = an
+//                    https URL), including ones on loopback, which
+//                    oidc-provider's SSRF protection refuses otherwise (tests
+//                    serve them from a local TLS server trusted through
+//                    NODE_EXTRA_CA_CERTS)
 //
 // Every resource indicator (RFC 8707) is accepted as a resource server whose
 // access tokens are RS256 JWTs with aud = the indicator, so the MCP server
@@ -25,6 +30,17 @@ const issuer = process.env.ISSUER || `http://127.0.0.1:${port}`;
 const clientId = process.env.CLIENT_ID || 'mcp-test-client';
 const resourceScopes = (process.env.RESOURCE_SCOPES || 'mcp:read mcp:write').trim();
 const accessTokenTTL = Number.parseInt(process.env.ACCESS_TOKEN_TTL || '3600', 10);
+const cimd = process.env.CIMD === '1';
+
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
+// Outgoing fetches (metadata documents): the SSRF guard stays on for every
+// host but loopback, and loopback is only reachable when CIMD=1.
+function fetchForTests(url, options) {
+  if (cimd && loopbackHosts.has(new URL(url).hostname)) {
+    delete options.dispatcher;
+  }
+  return globalThis.fetch(url, options);
+}
 
 // A fresh signing key per run: nothing secret is checked in.
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -56,7 +72,9 @@ const provider = new Provider(issuer, {
     Session: 24 * 3600,
     Interaction: 3600,
   },
+  fetch: fetchForTests,
   features: {
+    clientIdMetadataDocument: { enabled: cimd, ack: cimd ? 'draft-02' : undefined },
     devInteractions: { enabled: true },
     revocation: { enabled: true },
     registration: { enabled: true },
