@@ -14,8 +14,9 @@ BENCHTIME ?= 5s
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-build: ## static binaries in bin/
+build: ## static binaries in bin/ (the authorizer for Lambda: linux)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/mcp-server ./cmd/mcp-server
+	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -tags lambda.norpc -ldflags '-s -w' -o bin/mcp-authorizer ./cmd/mcp-authorizer
 
 run-local: build ## serve http://127.0.0.1:3000/mcp without auth
 	HOST=$${HOST:-127.0.0.1} PORT=$${PORT:-3000} AUTH_METHOD=$${AUTH_METHOD:-none} BEDROCK_LOG_SOURCE=$${BEDROCK_LOG_SOURCE:-sample} ./bin/mcp-server
@@ -23,10 +24,15 @@ run-local: build ## serve http://127.0.0.1:3000/mcp without auth
 # The pinned npm test tools (conformance suite, official SDK, Node 22).
 $(NPM_STAMP): test/package.json test/package-lock.json
 	npm ci --prefix test --no-audit --no-fund --loglevel=error
-test-tools: $(NPM_STAMP) ## install the pinned npm test tools
+# The Lambda Runtime Interface Emulator, pinned, built from the Go module proxy.
+RIE_VERSION ?= v0.0.0-20261030222936-bef5c4ba774d
+RIE := bin/tools/aws-lambda-rie
+$(RIE):
+	GOBIN=$(CURDIR)/bin/tools GOFLAGS=-mod=mod $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+test-tools: $(NPM_STAMP) $(RIE) ## install the pinned test tools (npm packages, Lambda emulator)
 
 test: lint test-tools ## every test: unit, race, conformance, interop, moto_server, brief fuzzing
-	MCP_REQUIRE_NODE_TOOLS=1 MCP_REQUIRE_MOTO=1 $(GO) test -race -count=1 -timeout 20m ./...
+	MCP_REQUIRE_NODE_TOOLS=1 MCP_REQUIRE_MOTO=1 MCP_REQUIRE_RIE=1 $(GO) test -race -count=1 -timeout 20m ./...
 	$(MAKE) --no-print-directory fuzz
 
 unit: ## Go tests only (tests needing npm tools skip when they are missing)
@@ -34,7 +40,8 @@ unit: ## Go tests only (tests needing npm tools skip when they are missing)
 
 fuzz: ## run each fuzz target for FUZZTIME executions
 	@set -e; for t in mcp:FuzzDecodeMessage mcp:FuzzScanner mcp:FuzzAppendJSONString mcp:FuzzSSEDecoder mcp:FuzzSSERoundTrip \
-	    internal/jsonschema:FuzzValidate internal/jsonschema:FuzzCompile server:FuzzPost oauth:FuzzVerify bedrock:FuzzDecodeRecord; do \
+	    internal/jsonschema:FuzzValidate internal/jsonschema:FuzzCompile server:FuzzPost oauth:FuzzVerify bedrock:FuzzDecodeRecord \
+	    authorizer:FuzzParseMethodARN authorizer:FuzzBearerToken; do \
 		pkg=$${t%%:*}; name=$${t#*:}; \
 		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
 		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg; \

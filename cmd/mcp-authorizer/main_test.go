@@ -90,31 +90,12 @@ func TestRefusesToStart(t *testing.T) {
 	}
 }
 
-// findRIE locates the AWS Lambda Runtime Interface Emulator, which runs the
-// binary through the real Lambda runtime protocol.
-func findRIE(t *testing.T) string {
-	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-		return p
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		p := filepath.Join(home, "go", "bin", "aws-lambda-rie")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	msg := "aws-lambda-rie not found (go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@latest)"
-	if os.Getenv("MCP_REQUIRE_RIE") == "1" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
 
 // The deployed binary, invoked through the Lambda runtime API: an API key
 // is allowed with the MCP policy, anything else gets the exact
 // "Unauthorized" error message API Gateway maps to 401.
 func TestUnderRuntimeEmulator(t *testing.T) {
-	rie := findRIE(t)
+	rie := testproc.RIE(t)
 	bin := build(t)
 	const key = "rie-test-key-9b1f0c7e5a3d2468"
 	sum := sha256.Sum256([]byte(key))

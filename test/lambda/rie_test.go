@@ -34,26 +34,6 @@ const (
 	apiKey   = "rie-test-key-0123456789"
 )
 
-// rieBinary finds aws-lambda-rie on PATH or in GOPATH/bin; it skips the
-// test when absent unless MCP_REQUIRE_RIE=1 (.ci/run installs it).
-func rieBinary(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-		return p
-	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		p := filepath.Join(strings.TrimSpace(string(out)), "bin", "aws-lambda-rie")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	msg := "aws-lambda-rie not found: go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
-	if os.Getenv("MCP_REQUIRE_RIE") == "1" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
 
 // binDir outlives the tests: every test shares one race-enabled build.
 var binDir string
@@ -94,7 +74,7 @@ type function struct {
 
 func startFunction(t *testing.T, env ...string) *function {
 	t.Helper()
-	rie := rieBinary(t)
+	rie := testproc.RIE(t)
 	bin := buildServer(t)
 	apiPort, port := testproc.FreePort(t), testproc.FreePort(t)
 	p := testproc.Start(t, rie, testproc.Options{
@@ -265,7 +245,7 @@ func TestOAuthDiscoveryUnderEmulator(t *testing.T) {
 // Sessions in DynamoDB: initialize on one execution environment, call on a
 // second, end the session on the second, and the first knows it is gone.
 func TestSessionsAcrossInstancesUnderEmulator(t *testing.T) {
-	rieBinary(t)
+	testproc.RIE(t)
 	m := moto.Start(t)
 	ctx := context.Background()
 	table := "mcp-sessions-rie"
