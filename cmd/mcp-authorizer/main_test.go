@@ -90,7 +90,6 @@ func TestRefusesToStart(t *testing.T) {
 	}
 }
 
-
 // The deployed binary, invoked through the Lambda runtime API: an API key
 // is allowed with the MCP policy, anything else gets the exact
 // "Unauthorized" error message API Gateway maps to 401.

@@ -34,7 +34,6 @@ const (
 	apiKey   = "rie-test-key-0123456789"
 )
 
-
 // binDir outlives the tests: every test shares one race-enabled build.
 var binDir string
 
