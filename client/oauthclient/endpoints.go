@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Token endpoint authentication methods (RFC 8414 / RFC 7591).
@@ -155,7 +156,11 @@ func printable(s string, max int) string {
 		return r
 	}, s)
 	if len(s) > max {
-		s = s[:max] + "…"
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut-- // keep whole characters
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }

@@ -137,6 +137,7 @@ func New(cfg Config) (*Flow, error) {
 		return nil, err
 	}
 	u, _ := url.Parse(server)
+	origin := originOf(u)
 	if cfg.RedirectURI == "" {
 		cfg.RedirectURI = DefaultRedirectURI
 	}
@@ -179,7 +180,7 @@ func New(cfg Config) (*Flow, error) {
 	return &Flow{
 		cfg:         cfg,
 		server:      server,
-		origin:      u.Scheme + "://" + u.Host,
+		origin:      origin,
 		hc:          hc,
 		store:       Store{Dir: cfg.StoreDir},
 		interactive: cfg.Interactive,
@@ -202,16 +203,17 @@ func (f *Flow) isInteractive() bool {
 
 // SystemBrowser opens url with the desktop's opener (xdg-open; open on
 // macOS; the URL handler on Windows). The URL is an argument, never shell
-// text.
-func SystemBrowser(ctx context.Context, u string) error {
+// text. The opener is not tied to ctx: some xdg-open setups run until the
+// browser exits, and ending the login must not close the user's browser.
+func SystemBrowser(_ context.Context, u string) error {
 	var cmd *exec.Cmd
 	switch runtime.GOOS {
 	case "darwin":
-		cmd = exec.CommandContext(ctx, "open", u)
+		cmd = exec.Command("open", u)
 	case "windows":
-		cmd = exec.CommandContext(ctx, "rundll32", "url.dll,FileProtocolHandler", u)
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", u)
 	default:
-		cmd = exec.CommandContext(ctx, "xdg-open", u)
+		cmd = exec.Command("xdg-open", u)
 	}
 	if err := cmd.Start(); err != nil {
 		return err
@@ -247,8 +249,8 @@ func (f *Flow) setTokens(t *Tokens) {
 // unless the Flow is interactive, in which case the request goes without a
 // token so that the 401 starts a login.
 func (f *Flow) Authorize(ctx context.Context, req *http.Request) error {
-	if req.URL == nil || req.URL.Scheme+"://"+strings.ToLower(req.URL.Host) != f.origin {
-		return nil // a token is for its resource only
+	if req.URL == nil || originOf(req.URL) != f.origin {
+		return nil // a token is for its resource server only
 	}
 	tok, err := f.current()
 	if err != nil || tok == nil {
@@ -277,6 +279,16 @@ func (f *Flow) Authorize(ctx context.Context, req *http.Request) error {
 		// A transient refresh failure with a token still valid: use it.
 	}
 	return setBearer(req, tok)
+}
+
+// originOf is the canonical scheme://host[:port] of u ("" if u is not an
+// absolute http(s) URL).
+func originOf(u *url.URL) string {
+	c, err := CanonicalResource(u.Scheme + "://" + u.Host + "/")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSuffix(c, "/")
 }
 
 func setBearer(req *http.Request, tok *Tokens) error {
@@ -743,9 +755,6 @@ func (f *Flow) Logout(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	f.setTokens(nil)
-	f.mu.Lock()
-	f.stepUps = map[string]int{}
-	f.mu.Unlock()
 	if len(errs) > 0 {
 		return fmt.Errorf("logged out locally (tokens deleted), but: %w", errors.Join(errs...))
 	}

@@ -540,3 +540,20 @@ func TestUnverifiedClaims(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"plain", 10, "plain"},
+		{"a\x1b[2Jb\nc", 20, "a [2Jb c"},
+		{"ééé", 3, "é…"}, // never half a character
+		{"abcdef", 3, "abc…"},
+	} {
+		if got := printable(tt.in, tt.max); got != tt.want {
+			t.Errorf("printable(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
+		}
+	}
+}
