@@ -507,7 +507,17 @@ func (f *Flow) stepUp(ctx context.Context, cur *Tokens, ch Challenge) error {
 	if cur != nil {
 		want = append(want, cur.Scopes...)
 	}
-	want = unionScopes(want, ch.Scopes())
+	asked := ch.Scopes()
+	if len(asked) == 0 {
+		// A refusal that names no scope: ask for everything the resource
+		// offers rather than repeat the login that was just refused.
+		f.mu.Lock()
+		if f.disc != nil {
+			asked = f.disc.ResourceMetadata.ScopesSupported
+		}
+		f.mu.Unlock()
+	}
+	want = unionScopes(want, asked)
 	key := strings.Join(want, " ")
 	f.mu.Lock()
 	n := f.stepUps[key]

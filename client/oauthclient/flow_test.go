@@ -557,3 +557,33 @@ func TestPrintable(t *testing.T) {
 		}
 	}
 }
+
+func TestChallengeWithoutScope(t *testing.T) {
+	a := newTestAS(t)
+	b := &callbackBrowser{tweak: withState("c")}
+	f := newTestFlow(t, a, b.open, func(c *Config) { c.Interactive = true })
+	if err := f.Login(t.Context(), "s1"); err != nil {
+		t.Fatal(err)
+	}
+	refusal := func(status int, challenge string) *http.Response {
+		req, _ := http.NewRequest(http.MethodPost, a.resource(), nil)
+		if err := f.Authorize(t.Context(), req); err != nil {
+			t.Fatal(err)
+		}
+		return &http.Response{StatusCode: status, Header: http.Header{"Www-Authenticate": {challenge}}, Request: req}
+	}
+	if err := f.Challenge(t.Context(), refusal(403, `Bearer error="insufficient_scope"`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.auth.Get("scope"); got != "s1 s2" {
+		t.Errorf("step-up without a scope asked for %q, want the resource's scopes", got)
+	}
+	logins := len(a.tokenRequests())
+	err := f.Challenge(t.Context(), refusal(403, `Bearer error="invalid_token", error_description="blocked"`))
+	if err == nil || !strings.Contains(err.Error(), "blocked") || len(a.tokenRequests()) != logins {
+		t.Errorf("a 403 that is not about scope: %v (token requests %d -> %d)", err, logins, len(a.tokenRequests()))
+	}
+	if err := f.Challenge(t.Context(), refusal(500, "")); err == nil {
+		t.Error("a 500 was taken for a challenge")
+	}
+}
