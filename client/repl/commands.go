@@ -49,6 +49,8 @@ func init() {
 		{name: "bedrock-report", args: "[region] [log_group] [days] [account_id] [--chart]", help: "Bedrock usage report (defaults us-east-1, /aws/bedrock/modelinvocations, 1 day); --chart saves a PNG", run: cmdBedrock},
 		{name: "list-resources", help: "list the server's resources and resource templates", run: noArgs(cmdListResources)},
 		{name: "read-resource", args: "<uri>", help: "read a resource", run: cmdReadResource},
+		{name: "subscribe", args: "<uri>", help: "be told when a resource changes (shown as it happens)", run: cmdSubscribe(true)},
+		{name: "unsubscribe", args: "<uri>", help: "stop being told about a resource", run: cmdSubscribe(false)},
 		{name: "list-prompts", help: "list the server's prompts", run: noArgs(cmdListPrompts)},
 		{name: "get-prompt", args: "<name> [json-args]", help: `get a prompt: get-prompt greeting-template {"name":"Ada"}`, run: cmdGetPrompt},
 		{name: "set-log-level", args: "<level>", help: "ask the server for log messages at level and above (debug, info, notice, warning, error, ...)", run: cmdSetLogLevel},
@@ -174,7 +176,7 @@ func cmdReconnect(r *REPL, ctx context.Context) error {
 
 func cmdStatus(r *REPL, _ context.Context) error {
 	r.mu.Lock()
-	c, u, method := r.c, r.url, r.authMethod
+	c, u, method, stream := r.c, r.url, r.authMethod, r.stream
 	r.mu.Unlock()
 	r.con.Printf("Server URL:   %s", u)
 	if c == nil {
@@ -189,6 +191,7 @@ func cmdStatus(r *REPL, _ context.Context) error {
 			name += " (" + info.ServerInfo.Title + ")"
 		}
 		r.con.Printf("Server:       %s %s", sanitize(name), sanitize(info.ServerInfo.Version))
+		r.con.Printf("Live stream:  %s", stream)
 	}
 	auth := method
 	if method == AuthLambda && r.opts.Config.AccessToken != "" {
@@ -381,6 +384,32 @@ func cmdReadResource(r *REPL, ctx context.Context, _ string, w []word) (bool, er
 		r.renderResourceContents(rc, "")
 	}
 	return false, nil
+}
+
+func cmdSubscribe(on bool) func(*REPL, context.Context, string, []word) (bool, error) {
+	return func(r *REPL, ctx context.Context, _ string, w []word) (bool, error) {
+		if len(w) != 2 {
+			return false, usagef("usage: %s <uri>", w[0].text)
+		}
+		c, err := r.session(ctx)
+		if err != nil {
+			return false, err
+		}
+		if on {
+			err = c.Subscribe(ctx, w[1].text)
+		} else {
+			err = c.Unsubscribe(ctx, w[1].text)
+		}
+		if err != nil {
+			return false, err
+		}
+		if on {
+			r.con.Printf("Subscribed to %s.", w[1].text)
+		} else {
+			r.con.Printf("Unsubscribed from %s.", w[1].text)
+		}
+		return false, nil
+	}
 }
 
 func cmdListPrompts(r *REPL, ctx context.Context) error {

@@ -34,7 +34,8 @@ type testServer struct {
 	url   string
 
 	mu      sync.Mutex
-	deletes int // DELETE requests answered 2xx
+	deletes int    // DELETE requests answered 2xx
+	authz   string // the last Authorization header received
 }
 
 func newTestServer(t *testing.T, register func(*server.Server)) *testServer {
@@ -59,6 +60,9 @@ func newTestServer(t *testing.T, register func(*server.Server)) *testServer {
 	s := &testServer{srv: srv, h: h, store: store}
 	mux := server.NewMux(cfg, h)
 	s.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		s.mu.Lock()
+		s.authz = req.Header.Get("Authorization")
+		s.mu.Unlock()
 		rec := &statusRecorder{ResponseWriter: w}
 		mux.ServeHTTP(rec, req)
 		if req.Method == http.MethodDelete && rec.status/100 == 2 {
@@ -76,6 +80,12 @@ func (s *testServer) deleteCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.deletes
+}
+
+func (s *testServer) lastAuthorization() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.authz
 }
 
 // sessionAlive asks the server directly whether a session id still works.

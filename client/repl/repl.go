@@ -87,6 +87,11 @@ type REPL struct {
 	// leaves a reader behind that would swallow the next command.
 	cmdCtx context.Context
 
+	// stream describes the standalone GET stream for status; streamUp is
+	// signalled each time it opens.
+	stream   string
+	streamUp chan struct{}
+
 	elicitMu sync.Mutex // one question at a time on the one input
 	failed   int
 }
@@ -111,6 +116,7 @@ func New(opts Options) *REPL {
 		level:      new(slog.LevelVar),
 		lines:      make(chan string),
 		stop:       make(chan struct{}),
+		streamUp:   make(chan struct{}, 1),
 		url:        opts.Config.ServerURL,
 		authMethod: opts.Config.AuthMethod,
 	}
@@ -367,6 +373,7 @@ func (r *REPL) connect(ctx context.Context, rawURL string, loud bool) error {
 		Roots:                r.roots,
 		Logger:               r.log,
 		OpenStandaloneStream: true,
+		OnStandaloneStream:   r.onStream,
 	}
 	if !loud {
 		r.con.Errorf("Connecting to %s...", rawURL)
@@ -377,6 +384,9 @@ func (r *REPL) connect(ctx context.Context, rawURL string, loud bool) error {
 	}
 	r.mu.Lock()
 	r.c = c
+	if r.stream == "" {
+		r.stream = "opening"
+	}
 	r.mu.Unlock()
 	info := c.ServerInfo()
 	msg := fmt.Sprintf("Connected to %s: %s %s, protocol %s.", rawURL, sanitize(info.ServerInfo.Name), sanitize(info.ServerInfo.Version), c.ProtocolVersion())
@@ -394,6 +404,7 @@ func (r *REPL) endSession(ctx context.Context, terminate bool) error {
 	r.mu.Lock()
 	c := r.c
 	r.c = nil
+	r.stream = ""
 	r.mu.Unlock()
 	if c == nil {
 		return nil
@@ -448,6 +459,29 @@ func (r *REPL) onNotification(method string, params json.RawMessage) {
 			s += " " + sanitize(string(params))
 		}
 		r.con.Printf("%s", s)
+	}
+}
+
+// onStream follows the standalone stream, which carries what the server
+// says between commands (list_changed, resources/updated, logs).
+func (r *REPL) onStream(open bool, err error) {
+	r.mu.Lock()
+	switch {
+	case open:
+		r.stream = "open"
+	case err == nil:
+		r.stream = "not offered by the server"
+	default:
+		r.stream = "lost: " + sanitize(err.Error())
+	}
+	r.mu.Unlock()
+	if open {
+		select {
+		case r.streamUp <- struct{}{}:
+		default:
+		}
+	} else if err != nil {
+		r.con.Errorf("The server's notification stream ended: %s", describeError(err))
 	}
 }
 
