@@ -29,6 +29,7 @@ type Config struct {
 	ShutdownTimeout      time.Duration // SHUTDOWN_TIMEOUT: grace period for in-flight requests
 	LogLevel             slog.Level    // LOG_LEVEL: debug, info, warn, error
 	LogRequests          bool          // LOG_REQUESTS: one log line per HTTP request
+	StandaloneStream     bool          // SSE_GET_STREAM: offer the GET stream (default true, false on Lambda)
 
 	// Lambda is true inside AWS Lambda (AWS_LAMBDA_RUNTIME_API is set):
 	// there is no listener, HOST means nothing, and the loopback defaults
@@ -54,6 +55,7 @@ func DefaultConfig() Config {
 		ShutdownTimeout:      30 * time.Second,
 		LogLevel:             slog.LevelInfo,
 		LogRequests:          true,
+		StandaloneStream:     true,
 	}
 }
 
@@ -104,6 +106,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	str("HOST", &c.Host)
 	c.Lambda = strings.TrimSpace(getenv("AWS_LAMBDA_RUNTIME_API")) != ""
+	// On Lambda an open GET stream holds an invocation, billed, until the
+	// function times out, and carries only what that one instance emits.
+	c.StandaloneStream = !c.Lambda
 	integer("PORT", &c.Port, 0)
 	str("MCP_PATH", &c.Path)
 	var body int
@@ -132,6 +137,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Sprintf("LOG_REQUESTS=%q: want true or false", v))
 		}
 		c.LogRequests = b
+	}
+	if v := strings.TrimSpace(getenv("SSE_GET_STREAM")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("SSE_GET_STREAM=%q: want true or false", v))
+		}
+		c.StandaloneStream = b
 	}
 	if c.Port > 65535 {
 		errs = append(errs, fmt.Sprintf("PORT=%d: want 0-65535", c.Port))

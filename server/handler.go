@@ -648,6 +648,13 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, principal *Princip
 	if ls == nil {
 		return status
 	}
+	if !h.cfg.StandaloneStream && r.Header.Get("Last-Event-Id") == "" {
+		// The transport lets a server offer no GET stream: 405. Resuming a
+		// POST stream with Last-Event-ID stays possible.
+		w.Header().Set("Allow", "GET, POST, DELETE, OPTIONS")
+		return h.writeError(w, http.StatusMethodNotAllowed, mcp.NullID, mcp.CodeInvalidRequest,
+			"Method Not Allowed: this server offers no standalone SSE stream (SSE_GET_STREAM=false); use POST, whose responses stream")
+	}
 	var st *stream
 	var kicked <-chan struct{}
 	if last := r.Header.Get("Last-Event-Id"); last != "" {

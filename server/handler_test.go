@@ -414,3 +414,44 @@ func TestBusySessionDoesNotExpire(t *testing.T) {
 		t.Fatalf("idle session kept: %d", r.status)
 	}
 }
+
+// SSE_GET_STREAM=false (the Lambda default): GET without Last-Event-ID is
+// 405, as the transport allows; unknown sessions are still 404 and
+// resumption of a POST stream still works.
+func TestNoStandaloneStream(t *testing.T) {
+	cfg := testConfig()
+	cfg.StandaloneStream = false
+	env := newEnv(t, cfg, HandlerOptions{}, nil)
+	sid := env.initialize(mcp.LatestVersion, nil)
+	r := env.do(http.MethodGet, sid, "", map[string]string{"Accept": "text/event-stream"})
+	if r.status != http.StatusMethodNotAllowed || !strings.Contains(r.header.Get("Allow"), "POST") || !strings.Contains(string(r.body), "SSE_GET_STREAM") {
+		t.Fatalf("GET: %d %v %s", r.status, r.header, r.body)
+	}
+	if r := env.do(http.MethodGet, "unknown-session", "", map[string]string{"Accept": "text/event-stream"}); r.status != http.StatusNotFound {
+		t.Fatalf("unknown session: %d", r.status)
+	}
+	// Last-Event-ID of a stream this session never had: the resumption
+	// path answers (400), not the 405.
+	if r := env.do(http.MethodGet, sid, "", map[string]string{"Accept": "text/event-stream", "Last-Event-ID": "9-1"}); r.status != http.StatusBadRequest {
+		t.Fatalf("resume: %d %s", r.status, r.body)
+	}
+}
+
+func TestStandaloneStreamDefaults(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		want bool
+		err  bool
+	}{
+		{map[string]string{}, true, false},
+		{map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}, false, false},
+		{map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "SSE_GET_STREAM": "true"}, true, false},
+		{map[string]string{"SSE_GET_STREAM": "false"}, false, false},
+		{map[string]string{"SSE_GET_STREAM": "maybe"}, false, true},
+	} {
+		cfg, err := ConfigFromEnv(envOf(tt.env))
+		if (err != nil) != tt.err || (err == nil && cfg.StandaloneStream != tt.want) {
+			t.Errorf("%v: %v %v", tt.env, cfg.StandaloneStream, err)
+		}
+	}
+}

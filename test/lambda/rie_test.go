@@ -79,7 +79,7 @@ func startFunction(t *testing.T, env ...string) *function {
 	p := testproc.Start(t, rie, testproc.Options{
 		Name:  "aws-lambda-rie",
 		Args:  []string{"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), "--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", port), bin},
-		Unset: append(testproc.ServerEnv(), "AWS_LAMBDA_RUNTIME_API", "SESSION_TABLE", "API_KEY_SHA256", "AWS_ENDPOINT_URL"),
+		Unset: append(testproc.ServerEnv(), "AWS_ENDPOINT_URL"),
 		Env:   append([]string{"BEDROCK_LOG_SOURCE=sample", "MCP_RESOURCE_URL=" + resource}, env...),
 	})
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
