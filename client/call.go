@@ -70,7 +70,7 @@ func (c *Client) request(ctx context.Context, method string, id mcp.ID, body []b
 		if ctx.Err() != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%w: %v", ErrSessionExpired, err)
+		return nil, fmt.Errorf("%w: %w", ErrSessionExpired, err)
 	}
 	msg, _, err = c.exchange(ctx, method, id, body, c.session())
 	if errors.Is(err, errSessionNotFound) {
@@ -115,7 +115,7 @@ func (c *Client) Notify(ctx context.Context, method string, params any) error {
 	err = c.postNoAnswer(rctx, method, body, sess)
 	if errors.Is(err, errSessionNotFound) {
 		if err = c.reinitialize(rctx, sess.id); err != nil {
-			err = fmt.Errorf("%w: %v", ErrSessionExpired, err)
+			err = fmt.Errorf("%w: %w", ErrSessionExpired, err)
 		} else if err = c.postNoAnswer(rctx, method, body, c.session()); errors.Is(err, errSessionNotFound) {
 			err = fmt.Errorf("%w: the new session was not found either", ErrSessionExpired)
 		}

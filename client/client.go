@@ -229,7 +229,7 @@ func (c *Client) initialize(ctx context.Context) error {
 	}
 	sess := session{id: sid, version: res.ProtocolVersion, init: res}
 	if !mcp.IsSessionVersion(res.ProtocolVersion) {
-		c.deleteSession(ctx, sess)
+		_ = c.deleteSession(ctx, sess) // best effort: the session is unusable to us
 		return fmt.Errorf("initialize: the server chose protocol revision %q, which this client does not speak (it speaks %v)",
 			truncate(res.ProtocolVersion, 32), mcp.SessionVersions)
 	}
@@ -239,7 +239,7 @@ func (c *Client) initialize(ctx context.Context) error {
 	c.mu.Lock()
 	c.sess = sess
 	c.mu.Unlock()
-	c.log.Debug("mcp session started", "protocol_version", res.ProtocolVersion, "server", res.ServerInfo.Name)
+	c.log.Debug("mcp session started", "protocol_version", res.ProtocolVersion, "server", truncate(res.ServerInfo.Name, 64))
 	return nil
 }
 

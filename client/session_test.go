@@ -36,7 +36,8 @@ func TestReinitializeAfter404(t *testing.T) {
 		hook       func(w http.ResponseWriter, r *http.Request, body []byte) bool
 		concurrent int
 		wantErr    error
-		inits      int // initialize requests in all
+		wantAuth   bool // the error is also an AuthRequiredError
+		inits      int  // initialize requests in all
 	}{
 		{name: "one call", concurrent: 1, inits: 2},
 		{name: "concurrent calls share one re-initialization", concurrent: 12, inits: 2},
@@ -50,6 +51,18 @@ func TestReinitializeAfter404(t *testing.T) {
 				return true
 			},
 			concurrent: 1, wantErr: ErrSessionExpired, inits: 2,
+		},
+		{
+			name: "re-initialization needs a login",
+			hook: func(w http.ResponseWriter, _ *http.Request, body []byte) bool {
+				if !strings.Contains(string(body), `"initialize"`) {
+					return false
+				}
+				w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+metadataURL+`"`)
+				w.WriteHeader(http.StatusUnauthorized)
+				return true
+			},
+			concurrent: 1, wantErr: ErrSessionExpired, wantAuth: true, inits: 2,
 		},
 		{
 			name: "the new session is not found either",
@@ -87,6 +100,10 @@ func TestReinitializeAfter404(t *testing.T) {
 			for err := range errs {
 				if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
 					t.Errorf("error %v, want %v", err, tt.wantErr)
+				}
+				var ae *AuthRequiredError
+				if errors.As(err, &ae) != tt.wantAuth {
+					t.Errorf("error %v: AuthRequiredError %v, want %v", err, !tt.wantAuth, tt.wantAuth)
 				}
 			}
 			if n := s.proxy.count(http.MethodPost, mcp.MethodInitialize); n != tt.inits {

@@ -52,7 +52,7 @@ func (c *Client) standaloneLoop() {
 		case resp.StatusCode == http.StatusNotFound && sess.id != "":
 			drain(resp)
 			if err := c.reinitialize(c.ctx, sess.id); err != nil {
-				giveUp(fmt.Errorf("%w: %v", ErrSessionExpired, err))
+				giveUp(fmt.Errorf("%w: %w", ErrSessionExpired, err))
 				return
 			}
 			// Counted as a failure all the same: a server that forgets
