@@ -78,7 +78,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		Terminal:    isTerminal(stderr),
 		Interrupts:  sigs,
 		Config:      cfg,
-				Version:     version,
+		Version:     version,
 	})
 	ctx := context.Background()
 	if *script != "" {
