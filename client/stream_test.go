@@ -242,6 +242,26 @@ func TestPostStreamEndings(t *testing.T) {
 			want: "attempts to resume it failed", wantErr: true, gets: maxResumeAttempts,
 		},
 		{
+			name: "resumption retried after a 503",
+			post: func(w http.ResponseWriter, _ string) { sse(w, mcp.Event{ID: "s6-0", Retry: 1, Data: []byte{}}) },
+			get: func() func(w http.ResponseWriter, lastID, id string) {
+				var mu sync.Mutex
+				n := 0
+				return func(w http.ResponseWriter, lastID, id string) {
+					mu.Lock()
+					n++
+					first := n == 1
+					mu.Unlock()
+					if first {
+						w.WriteHeader(http.StatusServiceUnavailable)
+						return
+					}
+					sse(w, mcp.Event{ID: "s6-1", Data: fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":"second try"}]}}`, id)})
+				}
+			}(),
+			want: "second try", gets: 2,
+		},
+		{
 			name: "resumption refused",
 			post: func(w http.ResponseWriter, _ string) { sse(w, mcp.Event{ID: "s9-0", Retry: 1, Data: []byte{}}) },
 			get: func(w http.ResponseWriter, _, _ string) {
