@@ -592,6 +592,38 @@ func TestEndToEndWithOIDCProvider(t *testing.T) {
 		}
 	})
 
+	t.Run("a confidential client authenticates with its secret", func(t *testing.T) {
+		endpoint := startMCP(t, p.Issuer, "mcp:read")
+		h := newHarness(t, p)
+		confidential := func(c *oauthclient.Config) {
+			c.ClientID, c.ClientSecret, c.Interactive = oidc.ConfidentialClientID, p.ConfidentialClientSecret, true
+		}
+		f := h.flow(endpoint, confidential)
+		if text, err := greet(ctx, t, f, endpoint); err != nil || text != "Hello, Ada!" {
+			t.Fatalf("greet: %q, %v\n%s", text, err, p.Output())
+		}
+		tok, path := h.storedTokens()
+		if tok.ClientID != oidc.ConfidentialClientID || tok.AuthMethod != "client_secret_basic" {
+			t.Errorf("tokens for %q with %q", tok.ClientID, tok.AuthMethod)
+		}
+		raw, _ := os.ReadFile(path)
+		if strings.Contains(string(raw), p.ConfidentialClientSecret) {
+			t.Error("the configured client secret was written to the token file")
+		}
+		if err := f.Refresh(ctx); err != nil {
+			t.Fatalf("refresh with the secret: %v", err)
+		}
+		// Without the secret (another process, unset variable) refresh cannot
+		// authenticate and says what is missing.
+		noSecret := h.flow(endpoint, confidential, func(c *oauthclient.Config) { c.ClientSecret = "" })
+		if err := noSecret.Refresh(ctx); !errors.Is(err, oauthclient.ErrLoginRequired) || !strings.Contains(err.Error(), "OAUTH_CLIENT_SECRET") {
+			t.Errorf("refresh without the secret: %v", err)
+		}
+		if err := f.Logout(ctx); err != nil {
+			t.Fatalf("logout: %v", err)
+		}
+	})
+
 	t.Run("the user declines: the server's error is reported", func(t *testing.T) {
 		endpoint := startMCP(t, p.Issuer, "mcp:read")
 		h := newHarness(t, p)

@@ -8,6 +8,7 @@ package oidc
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"html"
@@ -29,6 +30,10 @@ import (
 // DefaultClientID is the public client registered in advance unless
 // Options.ClientID says otherwise.
 const DefaultClientID = "mcp-test-client"
+
+// ConfidentialClientID is a confidential client (client_secret_basic)
+// registered in advance, its secret being Provider.ConfidentialClientSecret.
+const ConfidentialClientID = "mcp-test-confidential-client"
 
 // DefaultScopes are the scopes every resource server offers unless
 // Options.Scopes says otherwise.
@@ -63,7 +68,10 @@ type Provider struct {
 	Issuer   string // http://127.0.0.1:PORT
 	ClientID string
 	Scopes   []string
-	proc     *testproc.Process
+	// ConfidentialClientSecret is the secret of ConfidentialClientID, made
+	// up for each run.
+	ConfidentialClientSecret string
+	proc                     *testproc.Process
 }
 
 // Start runs test/oidc/provider.mjs on a free port and waits until it
@@ -77,7 +85,7 @@ func Start(t testing.TB, opts Options) *Provider {
 	if _, err := os.Stat(script); err != nil {
 		t.Fatalf("the provider script is missing: %v", err)
 	}
-	p := &Provider{ClientID: opts.ClientID, Scopes: opts.Scopes}
+	p := &Provider{ClientID: opts.ClientID, Scopes: opts.Scopes, ConfidentialClientSecret: rand.Text() + rand.Text()}
 	if p.ClientID == "" {
 		p.ClientID = DefaultClientID
 	}
@@ -96,6 +104,8 @@ func Start(t testing.TB, opts Options) *Provider {
 		"CLIENT_ID=" + p.ClientID,
 		"RESOURCE_SCOPES=" + strings.Join(p.Scopes, " "),
 		"ACCESS_TOKEN_TTL=" + strconv.Itoa(ttl),
+		"CONFIDENTIAL_CLIENT_ID=" + ConfidentialClientID,
+		"CONFIDENTIAL_CLIENT_SECRET=" + p.ConfidentialClientSecret,
 	}
 	if opts.ClientMetadataDocuments {
 		env = append(env, "CIMD=1")
@@ -110,6 +120,7 @@ func Start(t testing.TB, opts Options) *Provider {
 		// test/node_modules.
 		Dir: filepath.Join(root, "test"),
 		Unset: []string{"PORT", "ISSUER", "CLIENT_ID", "RESOURCE_SCOPES", "ACCESS_TOKEN_TTL", "CIMD", "COOKIE_KEY",
+			"CONFIDENTIAL_CLIENT_ID", "CONFIDENTIAL_CLIENT_SECRET",
 			"NODE_OPTIONS", "NODE_ENV", "NODE_EXTRA_CA_CERTS"},
 		Env: env,
 	})

@@ -6,6 +6,8 @@
 //   PORT             port to listen on (127.0.0.1)
 //   ISSUER           issuer URL (default http://127.0.0.1:PORT)
 //   CLIENT_ID        the pre-registered public client
+//   CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET
+//                    a pre-registered confidential client (client_secret_basic)
 //   RESOURCE_SCOPES  space-separated scopes of every resource server (default "mcp:read mcp:write")
 //   ACCESS_TOKEN_TTL access-token lifetime in seconds (default 3600)
 //   COOKIE_KEY       key signing the interaction cookies
@@ -46,17 +48,30 @@ function fetchForTests(url, options) {
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'test-key-1', alg: 'RS256', use: 'sig' };
 
-const provider = new Provider(issuer, {
-  clients: [{
-    client_id: clientId,
-    // A native public client: any loopback port is accepted for its redirect
-    // URIs (RFC 8252 section 7.3), so tests can use ephemeral ports.
+const clients = [{
+  client_id: clientId,
+  // A native public client: any loopback port is accepted for its redirect
+  // URIs (RFC 8252 section 7.3), so tests can use ephemeral ports.
+  application_type: 'native',
+  token_endpoint_auth_method: 'none',
+  redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback'],
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+}];
+if (process.env.CONFIDENTIAL_CLIENT_ID && process.env.CONFIDENTIAL_CLIENT_SECRET) {
+  clients.push({
+    client_id: process.env.CONFIDENTIAL_CLIENT_ID,
+    client_secret: process.env.CONFIDENTIAL_CLIENT_SECRET,
     application_type: 'native',
-    token_endpoint_auth_method: 'none',
+    token_endpoint_auth_method: 'client_secret_basic',
     redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback'],
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
-  }],
+  });
+}
+
+const provider = new Provider(issuer, {
+  clients,
   jwks: { keys: [signingKey] },
   cookies: { keys: [process.env.COOKIE_KEY || randomBytes(32).toString('hex')] },
   pkce: { required: () => true },
