@@ -182,3 +182,24 @@ func TestBearerParams(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBearerParams: the header is the server's (untrusted) text. The parser
+// never panics, yields lower-case names, and reads back any value written
+// as a quoted string.
+func FuzzBearerParams(f *testing.F) {
+	f.Add(`Bearer resource_metadata="https://x/.well-known/oauth-protected-resource"`, "v")
+	f.Add(`Basic realm="x", Bearer error="invalid_token"`, `a "quoted" \ value`)
+	f.Add(`Bearer a=b,,c="d\"`, "")
+	f.Fuzz(func(t *testing.T, header, value string) {
+		for k := range BearerParams(header) {
+			if k != strings.ToLower(k) {
+				t.Fatalf("name %q not lower-cased", k)
+			}
+		}
+		quoted := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(value)
+		got := BearerParams(`Bearer realm="api", scope="` + quoted + `"`)
+		if got["scope"] != value || got["realm"] != "api" {
+			t.Fatalf("value %q read back as %q (realm %q)", value, got["scope"], got["realm"])
+		}
+	})
+}
