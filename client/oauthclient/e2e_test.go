@@ -624,6 +624,22 @@ func TestEndToEndWithOIDCProvider(t *testing.T) {
 		}
 	})
 
+	t.Run("a localhost redirect URI", func(t *testing.T) {
+		endpoint := startMCP(t, p.Issuer, "mcp:read")
+		h := newHarness(t, p)
+		f := h.flow(endpoint, func(c *oauthclient.Config) { c.RedirectURI = "http://localhost:0/callback" })
+		if err := f.Login(ctx); err != nil {
+			t.Fatalf("login: %v\n%s", err, p.Output())
+		}
+		ru, err := url.Parse(mustQuery(t, h.browser.LastURL()).Get("redirect_uri"))
+		if err != nil || ru.Hostname() != "localhost" || ru.Port() == "0" || ru.Path != "/callback" {
+			t.Fatalf("redirect_uri %v (%v)", ru, err)
+		}
+		if text, err := greet(ctx, t, f, endpoint); err != nil || text != "Hello, Ada!" {
+			t.Fatalf("greet: %q, %v", text, err)
+		}
+	})
+
 	t.Run("the user declines: the server's error is reported", func(t *testing.T) {
 		endpoint := startMCP(t, p.Issuer, "mcp:read")
 		h := newHarness(t, p)
