@@ -115,6 +115,15 @@ func (r *REPL) cmdAuth(ctx context.Context, args []string) error {
 		r.con.Printf("Logged in.")
 		return r.printAuthStatus(ctx, o)
 	case "logout":
+		// End the session while its token still works, rather than leave
+		// it open on the server with credentials no one holds.
+		if r.current() != nil {
+			if err := r.endSession(ctx, true); err != nil {
+				r.con.Errorf("Ending the session: %s", describeError(err))
+			} else {
+				r.con.Printf("Session ended.")
+			}
+		}
 		if err := o.Logout(ctx); err != nil {
 			return fmt.Errorf("logout: %w", err)
 		}

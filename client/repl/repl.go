@@ -213,7 +213,7 @@ func (r *REPL) shutdown() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := c.Close(ctx); err != nil {
-			r.con.Errorf("ending the session: %s", describeError(err))
+			r.con.Errorf("Error: %s", describeError(err))
 		}
 	}
 }
@@ -348,7 +348,7 @@ func (r *REPL) connect(ctx context.Context, rawURL string, loud bool) error {
 		return usagef("connect: %q is not an http(s) URL", rawURL)
 	}
 	if err := r.endSession(ctx, true); err != nil {
-		r.con.Errorf("ending the previous session: %s", describeError(err))
+		r.con.Errorf("Error: %s", describeError(err))
 	}
 	r.mu.Lock()
 	r.url = rawURL

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 
+	"mcplambda/client/oauthclient"
 	"mcplambda/client/repl"
 )
 
@@ -78,6 +79,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		Terminal:    isTerminal(stderr),
 		Interrupts:  sigs,
 		Config:      cfg,
+		OAuth:       newOAuth(cfg, getenv, stderr),
 		Version:     version,
 	})
 	ctx := context.Background()
@@ -104,4 +106,17 @@ func isTerminal(f any) bool {
 	}
 	st, err := file.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// newOAuth configures the OAuth login from the environment (client secret,
+// metadata document URL, token directory) and the settings that may come
+// from the deploy outputs (client id, redirect URI).
+func newOAuth(cfg repl.Config, getenv func(string) string, msgs io.Writer) repl.OAuthFactory {
+	base := oauthclient.ConfigFromEnv(getenv)
+	base.ClientID = cfg.ClientID
+	base.RedirectURI = cfg.RedirectURI
+	base.ClientName = "mcp-lambda-go client"
+	base.Interactive = cfg.AuthMethod != repl.AuthLambda
+	base.Out = msgs
+	return repl.FlowFactory(base)
 }
