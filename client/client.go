@@ -79,10 +79,8 @@ func WithProgress(fn func(mcp.ProgressParams)) CallOption {
 
 const (
 	defaultRequestTimeout = 60 * time.Second
-	maxJSONBody           = 16 << 20 // a response, including large tool results
+	maxMessage            = 16 << 20 // a response (JSON body or SSE event), including large tool results
 	maxErrorBody          = 4 << 10  // what is read of an error answer
-	maxSSELine            = 16 << 20 // results travel as one data line
-	maxSSEEvent           = 16 << 20
 	defaultRetry          = time.Second
 	maxRetry              = 30 * time.Second
 	maxResumeAttempts     = 5 // consecutive reconnections that deliver nothing
@@ -100,11 +98,12 @@ type session struct {
 
 // Client is a connection to one MCP server. It is safe for concurrent use.
 type Client struct {
-	opts    Options
-	hc      *http.Client
-	ownHC   bool
-	log     *slog.Logger
-	timeout time.Duration
+	opts       Options
+	maxMessage int // maxMessage; tests lower it
+	hc         *http.Client
+	ownHC      bool
+	log        *slog.Logger
+	timeout    time.Duration
 
 	ctx    context.Context // ends with Close/Disconnect
 	cancel context.CancelFunc
@@ -137,12 +136,13 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 		opts.ClientInfo = mcp.Implementation{Name: "mcplambda-client", Version: "0.1.0"}
 	}
 	c := &Client{
-		opts:     opts,
-		hc:       opts.HTTPClient,
-		log:      opts.Logger,
-		timeout:  opts.RequestTimeout,
-		incoming: map[string]context.CancelFunc{},
-		progress: map[string]func(mcp.ProgressParams){},
+		opts:       opts,
+		maxMessage: maxMessage,
+		hc:         opts.HTTPClient,
+		log:        opts.Logger,
+		timeout:    opts.RequestTimeout,
+		incoming:   map[string]context.CancelFunc{},
+		progress:   map[string]func(mcp.ProgressParams){},
 	}
 	if c.hc == nil {
 		c.hc, c.ownHC = newHTTPClient(), true

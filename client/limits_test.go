@@ -15,7 +15,10 @@ import (
 // Answers the client must refuse, each with an error rather than a hang or
 // an unbounded read.
 func TestBadAnswers(t *testing.T) {
-	big := bytes.Repeat([]byte("x"), maxJSONBody)
+	// The limit is lowered so the race detector need not scan 16 MiB;
+	// TestDefaultLimit checks the real one.
+	const limit = 64 << 10
+	big := bytes.Repeat([]byte("x"), limit)
 	tests := []struct {
 		name   string
 		answer func(w http.ResponseWriter, id string)
@@ -32,7 +35,7 @@ func TestBadAnswers(t *testing.T) {
 		{
 			name: "SSE event over the limit",
 			answer: func(w http.ResponseWriter, id string) {
-				sse(w, mcp.Event{Data: fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"result":{"x":"%s%s"}}`, id, big, big)})
+				sse(w, mcp.Event{Data: fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"result":{"x":"%s"}}`, id, big)})
 			},
 			check: func(t *testing.T, err error) {
 				if !errors.Is(err, mcp.ErrSSETooLarge) {
@@ -106,6 +109,7 @@ func TestBadAnswers(t *testing.T) {
 				return true
 			})
 			c := connect(t, Options{URL: s.url})
+			c.maxMessage = limit
 			_, err := c.CallTool(testContext(t), "greet", map[string]string{"name": "x"})
 			if err == nil {
 				t.Fatal("no error")
@@ -210,5 +214,33 @@ func TestPagination(t *testing.T) {
 				t.Errorf("error %v, want %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// Results beyond the SSE decoder's default line limit (1 MiB) are read,
+// whether JSON or SSE. (Not the full 16 MiB: under the race detector that
+// alone takes seconds.)
+func TestDefaultLimit(t *testing.T) {
+	s := newTestServer(t, nil)
+	pad := strings.Repeat("x", 2<<20)
+	s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+		if !strings.Contains(string(body), `"tools/call"`) {
+			return false
+		}
+		msg := fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":"%s"}]}}`, requestID(body), pad)
+		if strings.Contains(string(body), "sse") {
+			sse(w, mcp.Event{Data: msg})
+		} else {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(msg)
+		}
+		return true
+	})
+	c := connect(t, Options{URL: s.url})
+	for _, mode := range []string{"json", "sse"} {
+		res, err := c.CallTool(testContext(t), "greet", map[string]string{"name": mode})
+		if err != nil || len(text(res)) != len(pad) {
+			t.Errorf("%s: %d bytes, %v", mode, len(fmt.Sprint(res)), err)
+		}
 	}
 }

@@ -112,7 +112,7 @@ func (c *Client) exchange(ctx context.Context, method string, id mcp.ID, body []
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	switch ct {
 	case "application/json":
-		msg, err := readJSONResponse(resp.Body, id)
+		msg, err := readJSONResponse(resp.Body, id, c.maxMessage)
 		if err != nil {
 			err = fmt.Errorf("%s: %w", method, err)
 		}
@@ -125,14 +125,14 @@ func (c *Client) exchange(ctx context.Context, method string, id mcp.ID, body []
 	return nil, "", fmt.Errorf("%s: unexpected Content-Type %q in the answer", method, truncate(ct, 64))
 }
 
-func readJSONResponse(body io.ReadCloser, id mcp.ID) (*mcp.Message, error) {
+func readJSONResponse(body io.ReadCloser, id mcp.ID, limit int) (*mcp.Message, error) {
 	defer body.Close()
-	b, err := io.ReadAll(io.LimitReader(body, maxJSONBody+1))
+	b, err := io.ReadAll(io.LimitReader(body, int64(limit)+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading the response: %w", err)
 	}
-	if len(b) > maxJSONBody {
-		return nil, fmt.Errorf("the response exceeds %d bytes", maxJSONBody)
+	if len(b) > limit {
+		return nil, fmt.Errorf("the response exceeds %d bytes", limit)
 	}
 	msg, err := mcp.DecodeMessage(b)
 	if err != nil {
@@ -227,7 +227,9 @@ func (c *Client) awaitOnStream(ctx context.Context, method string, id mcp.ID, bo
 func (c *Client) readStream(ctx context.Context, body io.ReadCloser, want mcp.ID, sess session, cur *streamCursor) (msg *mcp.Message, progressed bool, err error) {
 	defer body.Close()
 	dec := mcp.NewDecoder(body)
-	dec.SetLimits(maxSSELine, maxSSEEvent)
+	// A message travels as one data line, so a line may be as long as a
+	// message.
+	dec.SetLimits(c.maxMessage, c.maxMessage)
 	for {
 		ev, err := dec.Next()
 		if err != nil {
