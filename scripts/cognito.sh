@@ -11,15 +11,20 @@ source "$(dirname "$0")/lib.sh"
 # otherwise fetch any http(s):// argument and send the page instead.
 cli_json() { aws_json "$@"; }
 
+# describe_pool ID: prints "DOMAIN CUSTOM_DOMAIN" of the pool; fails if it is gone.
+describe_pool() {
+	aws_text cognito-idp describe-user-pool --user-pool-id "$1" --query 'UserPool.[Domain,CustomDomain]'
+}
+
 pool_id=$(cognito_pool_id)
+pool_domains=""
 if [[ -n $COGNITO_USER_POOL_ID ]]; then
-	aws cognito-idp describe-user-pool --user-pool-id "$pool_id" >/dev/null ||
-		die "COGNITO_USER_POOL_ID=$pool_id cannot be read"
+	pool_domains=$(describe_pool "$pool_id") || die "COGNITO_USER_POOL_ID=$pool_id cannot be read"
 	log "using user pool $pool_id"
 else
-	if [[ -n $pool_id ]] && ! aws cognito-idp describe-user-pool --user-pool-id "$pool_id" >/dev/null 2>&1; then
+	if [[ -n $pool_id ]] && ! pool_domains=$(describe_pool "$pool_id" 2>/dev/null); then
 		warn "user pool $pool_id recorded in state no longer exists"
-		pool_id=""
+		pool_id="" pool_domains=""
 	fi
 	if [[ -z $pool_id ]]; then
 		# A pool of ours whose state was lost: adopt it rather than make another.
@@ -43,6 +48,7 @@ else
 			--admin-create-user-config AllowAdminCreateUserOnly=true \
 			--policies 'PasswordPolicy={MinimumLength=12,RequireUppercase=true,RequireLowercase=true,RequireNumbers=true,RequireSymbols=false}' \
 			--user-pool-tags "$POOL_TAG_KEY=$API_NAME" --query UserPool.Id)
+		pool_domains="None None"
 	fi
 	state_set COGNITO_POOL_CREATED "$pool_id"
 fi
@@ -50,8 +56,8 @@ state_set COGNITO_POOL_USED "$pool_id"
 pool_region=${pool_id%%_*}
 
 # Domain: the pool's own if it has one.
-read -r domain custom <<<"$(aws_text cognito-idp describe-user-pool --user-pool-id "$pool_id" \
-	--query 'UserPool.[Domain,CustomDomain]')"
+[[ -n $pool_domains ]] || pool_domains=$(describe_pool "$pool_id")
+read -r domain custom <<<"$pool_domains"
 if [[ -n $custom && $custom != None ]]; then
 	host=$custom
 elif [[ -n $domain && $domain != None ]]; then

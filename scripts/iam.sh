@@ -13,8 +13,10 @@ trust='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Serv
 # ensure_role NAME STATE_KEY POLICY_JSON
 ensure_role() {
 	local name=$1 key=$2 policy=$3 out
-	if out=$(aws iam get-role --role-name "$name" 2>&1); then
-		aws iam update-assume-role-policy --role-name "$name" --policy-document "$trust"
+	if out=$(aws_json iam get-role --role-name "$name" 2>&1); then
+		if ! jq -e --argjson t "$trust" '.Role.AssumeRolePolicyDocument == $t' <<<"$out" >/dev/null; then
+			aws iam update-assume-role-policy --role-name "$name" --policy-document "$trust"
+		fi
 	elif is_missing "$out"; then
 		log "creating role $name"
 		aws iam create-role --role-name "$name" --assume-role-policy-document "$trust" \

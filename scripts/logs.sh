@@ -9,14 +9,17 @@ source "$(dirname "$0")/lib.sh"
 groups=(LOG_GROUP_SERVER_CREATED "/aws/lambda/$FUNCTION_NAME")
 [[ $(auth_mode) == oauth ]] || groups+=(LOG_GROUP_AUTHORIZER_CREATED "/aws/lambda/$AUTHORIZER_NAME")
 
-existing=$(aws_text logs describe-log-groups --log-group-name-prefix /aws/lambda/ \
-	--query 'logGroups[].logGroupName')
+existing=$(aws_json logs describe-log-groups --log-group-name-prefix /aws/lambda/ \
+	--query 'logGroups[].[logGroupName, retentionInDays]')
 for ((i = 0; i < ${#groups[@]}; i += 2)); do
 	key=${groups[i]} g=${groups[i + 1]}
-	if ! tr '\t' '\n' <<<"$existing" | grep -qxF "$g"; then
+	days=$(jq -r --arg g "$g" '.[] | select(.[0] == $g) | .[1] // "none"' <<<"$existing")
+	if [[ -z $days ]]; then
 		log "creating log group $g"
 		aws logs create-log-group --log-group-name "$g"
 		state_set "$key" "$g"
 	fi
-	aws logs put-retention-policy --log-group-name "$g" --retention-in-days "$LOG_RETENTION_DAYS"
+	if [[ $days != "$LOG_RETENTION_DAYS" ]]; then
+		aws logs put-retention-policy --log-group-name "$g" --retention-in-days "$LOG_RETENTION_DAYS"
+	fi
 done

@@ -1,0 +1,630 @@
+package deploy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+type function struct {
+	FunctionName  string
+	PackageType   string
+	Role          string
+	Runtime       string
+	Handler       string
+	Architectures []string
+	MemorySize    int
+	Timeout       int
+	Environment   struct{ Variables map[string]string }
+}
+
+// functions lists moto's functions by name.
+func (e *env) functions() map[string]function {
+	var out struct{ Functions []function }
+	e.aws(&out, "lambda", "list-functions")
+	m := map[string]function{}
+	for _, f := range out.Functions {
+		m[f.FunctionName] = f
+	}
+	return m
+}
+
+func (e *env) checkFunction(f function, pkg, arch string, memory, timeout int, wantEnv map[string]string) {
+	e.t.Helper()
+	if f.PackageType != pkg || !slices.Equal(f.Architectures, []string{arch}) || f.MemorySize != memory || f.Timeout != timeout {
+		e.t.Errorf("function %s: package %s, architectures %v, memory %d, timeout %d; want %s, [%s], %d, %d",
+			f.FunctionName, f.PackageType, f.Architectures, f.MemorySize, f.Timeout, pkg, arch, memory, timeout)
+	}
+	if want := "arn:aws:iam::" + account + ":role/" + f.FunctionName + "-role"; f.Role != want {
+		e.t.Errorf("function %s: role %s, want %s", f.FunctionName, f.Role, want)
+	}
+	if !maps.Equal(f.Environment.Variables, wantEnv) {
+		e.t.Errorf("function %s environment:\n got %v\nwant %v", f.FunctionName, f.Environment.Variables, wantEnv)
+	}
+}
+
+// restAPIs returns the ids of the REST APIs with the deployment's name.
+func (e *env) restAPIs() []string {
+	var out struct {
+		Items []struct {
+			ID                    string
+			Name                  string
+			EndpointConfiguration struct{ Types []string }
+		}
+	}
+	e.aws(&out, "apigateway", "get-rest-apis")
+	var ids []string
+	for _, a := range out.Items {
+		if a.Name == e.api {
+			if !slices.Equal(a.EndpointConfiguration.Types, []string{"REGIONAL"}) {
+				e.t.Errorf("REST API %s endpoint types %v, want [REGIONAL]", a.ID, a.EndpointConfiguration.Types)
+			}
+			ids = append(ids, a.ID)
+		}
+	}
+	return ids
+}
+
+func (e *env) singleAPI() string {
+	e.t.Helper()
+	ids := e.restAPIs()
+	if len(ids) != 1 {
+		e.t.Fatalf("REST APIs named %s: %v, want exactly one", e.api, ids)
+	}
+	return ids[0]
+}
+
+type method struct {
+	AuthorizationType string
+	AuthorizerID      string `json:"authorizerId"`
+	MethodIntegration *struct {
+		Type            string
+		HTTPMethod      string `json:"httpMethod"`
+		URI             string `json:"uri"`
+		TimeoutInMillis int
+	}
+}
+
+// checkRoutes checks the resources, the methods' authorization and the
+// streaming Lambda proxy integrations.
+func (e *env) checkRoutes(apiID, mcpAuth, authorizerID string) {
+	e.t.Helper()
+	var out struct {
+		Items []struct {
+			Path            string
+			ResourceMethods map[string]method
+		}
+	}
+	e.aws(&out, "apigateway", "get-resources", "--rest-api-id", apiID, "--embed", "methods")
+	byPath := map[string]map[string]method{}
+	for _, r := range out.Items {
+		if _, dup := byPath[r.Path]; dup {
+			e.t.Errorf("resource %s exists twice", r.Path)
+		}
+		byPath[r.Path] = r.ResourceMethods
+	}
+	if got := slices.Sorted(maps.Keys(byPath)); !slices.Equal(got, []string{"/", "/.well-known", "/.well-known/{proxy+}", "/mcp"}) {
+		e.t.Errorf("resources %v", got)
+	}
+	uri := fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2021-11-15/functions/arn:aws:lambda:%s:%s:function:%s/response-streaming-invocations",
+		region, region, account, e.fn)
+	type want struct{ path, verb, auth, authorizer string }
+	wants := []want{
+		{"/mcp", "POST", mcpAuth, authorizerID},
+		{"/mcp", "GET", mcpAuth, authorizerID},
+		{"/mcp", "DELETE", mcpAuth, authorizerID},
+		{"/mcp", "OPTIONS", "NONE", ""},
+		{"/.well-known/{proxy+}", "ANY", "NONE", ""},
+	}
+	for _, w := range wants {
+		m, ok := byPath[w.path][w.verb]
+		if !ok {
+			e.t.Errorf("%s %s: no method", w.verb, w.path)
+			continue
+		}
+		if m.AuthorizationType != w.auth || m.AuthorizerID != w.authorizer {
+			e.t.Errorf("%s %s: authorization %s/%q, want %s/%q", w.verb, w.path, m.AuthorizationType, m.AuthorizerID, w.auth, w.authorizer)
+		}
+		in := m.MethodIntegration
+		if in == nil || in.Type != "AWS_PROXY" || in.HTTPMethod != "POST" || in.URI != uri || in.TimeoutInMillis != 900000 {
+			e.t.Errorf("%s %s: integration %+v, want AWS_PROXY POST %s 900000 ms", w.verb, w.path, in, uri)
+		}
+	}
+	n := 0
+	for _, ms := range byPath {
+		n += len(ms)
+	}
+	if n != len(wants) {
+		e.t.Errorf("%d methods, want %d", n, len(wants))
+	}
+}
+
+// checkStreamingCalls asserts, from the recorded CLI calls, what moto drops:
+// every integration was put with response streaming.
+func (e *env) checkStreamingCalls(want int) {
+	e.t.Helper()
+	calls := e.callsOf("apigateway", "put-integration")
+	if len(calls) != want {
+		e.t.Errorf("put-integration called %d times, want %d", len(calls), want)
+	}
+	for _, c := range calls {
+		if argValue(c, "--response-transfer-mode") != "STREAM" || argValue(c, "--type") != "AWS_PROXY" ||
+			argValue(c, "--timeout-in-millis") != "900000" || !strings.HasSuffix(argValue(c, "--uri"), "/response-streaming-invocations") {
+			e.t.Errorf("put-integration without streaming: %q", c)
+		}
+	}
+}
+
+// checkNoCreates asserts a redeploy created nothing but the new deployment.
+func (e *env) checkNoCreates() {
+	e.t.Helper()
+	data, err := os.ReadFile(e.calls)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	create := regexp.MustCompile(`\x1f(create-[a-z-]+|add-permission|put-method)\x1f`)
+	for _, m := range create.FindAllStringSubmatch(string(data), -1) {
+		if m[1] != "create-deployment" {
+			e.t.Errorf("redeploy called %s", m[1])
+		}
+	}
+}
+
+type statement struct {
+	Sid       string
+	Action    any
+	Resource  string
+	Condition map[string]map[string]string
+}
+
+// checkPermission: exactly one statement lets API Gateway invoke fn.
+func (e *env) checkPermission(fn, sid, sourceArn string) {
+	e.t.Helper()
+	var out struct{ Policy string }
+	e.aws(&out, "lambda", "get-policy", "--function-name", fn)
+	var policy struct{ Statement []statement }
+	if err := json.Unmarshal([]byte(out.Policy), &policy); err != nil {
+		e.t.Fatal(err)
+	}
+	if len(policy.Statement) != 1 {
+		e.t.Fatalf("%s policy has %d statements, want 1: %s", fn, len(policy.Statement), out.Policy)
+	}
+	s := policy.Statement[0]
+	if s.Sid != sid || s.Action != "lambda:InvokeFunction" || s.Condition["ArnLike"]["AWS:SourceArn"] != sourceArn {
+		e.t.Errorf("%s permission %+v, want %s for %s", fn, s, sid, sourceArn)
+	}
+}
+
+// rolePolicy returns the inline policy's statements by Sid, with their
+// actions and resource.
+func (e *env) rolePolicy(role string) map[string]string {
+	e.t.Helper()
+	var out struct {
+		PolicyDocument struct{ Statement []statement }
+	}
+	e.aws(&out, "iam", "get-role-policy", "--role-name", role, "--policy-name", role+"-policy")
+	m := map[string]string{}
+	for _, s := range out.PolicyDocument.Statement {
+		var actions []string
+		switch a := s.Action.(type) {
+		case string:
+			actions = []string{a}
+		case []any:
+			for _, x := range a {
+				actions = append(actions, fmt.Sprint(x))
+			}
+		}
+		m[s.Sid] = strings.Join(actions, ",") + " on " + s.Resource
+	}
+	return m
+}
+
+func (e *env) checkServerRole() {
+	e.t.Helper()
+	got := e.rolePolicy(e.fn + "-role")
+	want := map[string]string{
+		"OwnLogs":               "logs:CreateLogStream,logs:PutLogEvents on arn:aws:logs:" + region + ":" + account + ":log-group:/aws/lambda/" + e.fn + ":*",
+		"BedrockInvocationLogs": "logs:FilterLogEvents on arn:aws:logs:*:" + account + ":log-group:/aws/bedrock/modelinvocations:*",
+		"DescribeLogGroups":     "logs:DescribeLogGroups on arn:aws:logs:*:" + account + ":log-group:*",
+		"Sessions": "dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem,dynamodb:DeleteItem,dynamodb:DescribeTable on " +
+			"arn:aws:dynamodb:" + region + ":" + account + ":table/" + e.table,
+		"CrossAccountBedrockReader": "sts:AssumeRole on arn:aws:iam::*:role/BedrockUsageReader",
+	}
+	if !maps.Equal(got, want) {
+		e.t.Errorf("server role policy:\n got %v\nwant %v", got, want)
+	}
+}
+
+func (e *env) checkTable() {
+	e.t.Helper()
+	var table struct {
+		Table struct {
+			KeySchema            []struct{ AttributeName, KeyType string }
+			AttributeDefinitions []struct{ AttributeName, AttributeType string }
+			BillingModeSummary   struct{ BillingMode string }
+		}
+	}
+	e.aws(&table, "dynamodb", "describe-table", "--table-name", e.table)
+	tb := table.Table
+	if len(tb.KeySchema) != 1 || tb.KeySchema[0].AttributeName != "session_id" || tb.KeySchema[0].KeyType != "HASH" ||
+		len(tb.AttributeDefinitions) != 1 || tb.AttributeDefinitions[0].AttributeType != "S" ||
+		tb.BillingModeSummary.BillingMode != "PAY_PER_REQUEST" {
+		e.t.Errorf("table %s: %+v", e.table, tb)
+	}
+	var ttl struct {
+		TimeToLiveDescription struct{ TimeToLiveStatus, AttributeName string }
+	}
+	e.aws(&ttl, "dynamodb", "describe-time-to-live", "--table-name", e.table)
+	if d := ttl.TimeToLiveDescription; d.TimeToLiveStatus != "ENABLED" || d.AttributeName != "expires_at" {
+		e.t.Errorf("table %s TTL: %+v", e.table, d)
+	}
+}
+
+// logGroups returns the retention of the deployment's function log groups.
+func (e *env) logGroups() map[string]int {
+	var out struct {
+		LogGroups []struct {
+			LogGroupName    string
+			RetentionInDays int
+		}
+	}
+	e.aws(&out, "logs", "describe-log-groups", "--log-group-name-prefix", "/aws/lambda/"+e.fn[:3])
+	m := map[string]int{}
+	for _, g := range out.LogGroups {
+		m[g.LogGroupName] = g.RetentionInDays
+	}
+	return m
+}
+
+type gatewayResponse struct {
+	ResponseType       string
+	StatusCode         string
+	ResponseParameters map[string]string
+	DefaultResponse    bool
+}
+
+func (e *env) customGatewayResponses(apiID string) map[string]gatewayResponse {
+	var out struct{ Items []gatewayResponse }
+	e.aws(&out, "apigateway", "get-gateway-responses", "--rest-api-id", apiID)
+	m := map[string]gatewayResponse{}
+	for _, r := range out.Items {
+		if !r.DefaultResponse {
+			m[r.ResponseType] = r
+		}
+	}
+	return m
+}
+
+func (e *env) checkStage(apiID string) {
+	e.t.Helper()
+	var out struct {
+		Item []struct{ StageName, DeploymentID string }
+	}
+	e.aws(&out, "apigateway", "get-stages", "--rest-api-id", apiID)
+	if len(out.Item) != 1 || out.Item[0].StageName != "prod" {
+		e.t.Errorf("stages %+v, want prod only", out.Item)
+	}
+}
+
+// userPools returns the ids of the pools named NAME.
+func (e *env) userPools(name string) []string {
+	var out struct{ UserPools []struct{ ID, Name string } }
+	e.aws(&out, "cognito-idp", "list-user-pools", "--max-results", "60")
+	var ids []string
+	for _, p := range out.UserPools {
+		if p.Name == name {
+			ids = append(ids, p.ID)
+		}
+	}
+	return ids
+}
+
+type cognitoState struct {
+	pool, client, domain string
+}
+
+// checkCognito checks the pool, its domain, resource server and app client,
+// and that each exists once.
+func (e *env) checkCognito(url string) cognitoState {
+	e.t.Helper()
+	pools := e.userPools(e.api + "-users")
+	if len(pools) != 1 {
+		e.t.Fatalf("user pools named %s-users: %v, want one", e.api, pools)
+	}
+	st := cognitoState{pool: pools[0]}
+	var pool struct {
+		UserPool struct {
+			Domain       string
+			UserPoolTags map[string]string
+		}
+	}
+	e.aws(&pool, "cognito-idp", "describe-user-pool", "--user-pool-id", st.pool)
+	st.domain = pool.UserPool.Domain
+	if want := e.api + "-" + account; st.domain != want || pool.UserPool.UserPoolTags["mcplambda-deployment"] != e.api {
+		e.t.Errorf("pool domain %q tags %v, want domain %q and tag mcplambda-deployment=%s", st.domain, pool.UserPool.UserPoolTags, want, e.api)
+	}
+	var rs struct {
+		ResourceServers []struct {
+			Identifier string
+			Scopes     []struct{ ScopeName string }
+		}
+	}
+	e.aws(&rs, "cognito-idp", "list-resource-servers", "--user-pool-id", st.pool, "--max-results", "50")
+	if len(rs.ResourceServers) != 1 || rs.ResourceServers[0].Identifier != url ||
+		len(rs.ResourceServers[0].Scopes) != 1 || rs.ResourceServers[0].Scopes[0].ScopeName != "mcp" {
+		e.t.Errorf("resource servers %+v, want one %s with scope mcp", rs.ResourceServers, url)
+	}
+	var clients struct {
+		UserPoolClients []struct{ ClientID, ClientName string }
+	}
+	e.aws(&clients, "cognito-idp", "list-user-pool-clients", "--user-pool-id", st.pool, "--max-results", "60")
+	if len(clients.UserPoolClients) != 1 || clients.UserPoolClients[0].ClientName != e.api+"-client" {
+		e.t.Fatalf("app clients %+v, want one named %s-client", clients.UserPoolClients, e.api)
+	}
+	st.client = clients.UserPoolClients[0].ClientID
+	var client struct {
+		UserPoolClient struct {
+			ClientSecret                    string
+			AllowedOAuthFlows               []string
+			AllowedOAuthFlowsUserPoolClient bool
+			AllowedOAuthScopes              []string
+			CallbackURLs                    []string
+			SupportedIdentityProviders      []string
+			RefreshTokenRotation            struct{ Feature string }
+		}
+	}
+	e.aws(&client, "cognito-idp", "describe-user-pool-client", "--user-pool-id", st.pool, "--client-id", st.client)
+	c := client.UserPoolClient
+	scopes := slices.Sorted(slices.Values(c.AllowedOAuthScopes))
+	if c.ClientSecret != "" || !slices.Equal(c.AllowedOAuthFlows, []string{"code"}) || !c.AllowedOAuthFlowsUserPoolClient ||
+		!slices.Equal(scopes, []string{url + "/mcp", "openid"}) ||
+		!slices.Equal(c.CallbackURLs, []string{"http://localhost:8000/callback"}) ||
+		!slices.Equal(c.SupportedIdentityProviders, []string{"COGNITO"}) || c.RefreshTokenRotation.Feature != "ENABLED" {
+		e.t.Errorf("app client: secret %t, flows %v (user pool client %t), scopes %v, callbacks %v, providers %v, rotation %q",
+			c.ClientSecret != "", c.AllowedOAuthFlows, c.AllowedOAuthFlowsUserPoolClient, scopes, c.CallbackURLs,
+			c.SupportedIdentityProviders, c.RefreshTokenRotation.Feature)
+	}
+	return st
+}
+
+// checkGone: after destroy, nothing of the deployment is left, in AWS or
+// in its .deploy directory.
+func (e *env) checkGone() {
+	e.t.Helper()
+	if ids := e.restAPIs(); len(ids) != 0 {
+		e.t.Errorf("REST APIs left: %v", ids)
+	}
+	fns := e.functions()
+	for _, fn := range []string{e.fn, e.authzFn} {
+		if _, ok := fns[fn]; ok {
+			e.t.Errorf("function %s left", fn)
+		}
+	}
+	var roles struct{ Roles []struct{ RoleName string } }
+	e.aws(&roles, "iam", "list-roles")
+	for _, r := range roles.Roles {
+		if r.RoleName == e.fn+"-role" || r.RoleName == e.authzFn+"-role" {
+			e.t.Errorf("role %s left", r.RoleName)
+		}
+	}
+	var tables struct{ TableNames []string }
+	e.aws(&tables, "dynamodb", "list-tables")
+	if slices.Contains(tables.TableNames, e.table) {
+		e.t.Errorf("table %s left", e.table)
+	}
+	if ids := e.userPools(e.api + "-users"); len(ids) != 0 {
+		e.t.Errorf("user pools left: %v", ids)
+	}
+	if g := e.logGroups(); len(g) != 0 {
+		e.t.Errorf("log groups left: %v", g)
+	}
+	for _, f := range []string{"state.env", "outputs.env", "api-key"} {
+		if _, err := os.Stat(filepath.Join(e.deploy, f)); err == nil {
+			e.t.Errorf(".deploy/%s left", f)
+		}
+	}
+}
+
+func testOAuth(t *testing.T, e *env) {
+	out := e.make(nil, "deploy", "AUTH=oauth")
+	apiID := e.singleAPI()
+	url := fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/prod/mcp", apiID, region)
+	cg := e.checkCognito(url)
+	host := cg.domain + ".auth." + region + ".amazoncognito.com"
+	wantEnv := map[string]string{
+		"AUTH_METHOD":                  "oauth",
+		"MCP_RESOURCE_URL":             url,
+		"COGNITO_REGION":               region,
+		"COGNITO_USER_POOL_ID":         cg.pool,
+		"COGNITO_ALLOWED_CLIENT_IDS":   cg.client,
+		"COGNITO_DOMAIN":               host,
+		"OAUTH_REQUIRED_SCOPES":        url + "/mcp",
+		"OAUTH_ALLOW_MISSING_AUDIENCE": "true",
+		"SESSION_TABLE":                e.table,
+		"BEDROCK_LOG_SOURCE":           "cloudwatch",
+		"BEDROCK_CROSS_ACCOUNT_ROLE":   "BedrockUsageReader",
+		"LOG_LEVEL":                    "info",
+	}
+	fns := e.functions()
+	e.checkFunction(fns[e.fn], "Image", "x86_64", 2048, 300, wantEnv)
+	if _, ok := fns[e.authzFn]; ok {
+		t.Errorf("AUTH=oauth created the authorizer function")
+	}
+	e.checkServerRole()
+	e.checkTable()
+	if g := e.logGroups(); !maps.Equal(g, map[string]int{"/aws/lambda/" + e.fn: 14}) {
+		t.Errorf("log groups %v", g)
+	}
+	e.checkRoutes(apiID, "NONE", "")
+	e.checkStreamingCalls(5)
+	e.checkPermission(e.fn, "apigateway-"+apiID, "arn:aws:execute-api:"+region+":"+account+":"+apiID+"/*")
+	if r := e.customGatewayResponses(apiID); len(r) != 0 {
+		t.Errorf("AUTH=oauth set gateway responses %v", r)
+	}
+	e.checkStage(apiID)
+	outputs := readEnvFile(t, filepath.Join(e.deploy, "outputs.env"))
+	wantOut := map[string]string{
+		"MCP_SERVER_URL": url, "AUTH_METHOD": "oauth", "OAUTH_CLIENT_ID": cg.client,
+		"COGNITO_DOMAIN": host, "OAUTH_SCOPES": url + "/mcp",
+	}
+	if !maps.Equal(outputs, wantOut) {
+		t.Errorf("outputs.env:\n got %v\nwant %v", outputs, wantOut)
+	}
+	if !strings.Contains(out, "MCP_SERVER_URL="+url) {
+		t.Errorf("deploy did not print the server URL:\n%s", out)
+	}
+	readEnvFile(t, filepath.Join(e.deploy, "state.env"))
+
+	// Again, with a changed setting: nothing duplicated, the environment updated.
+	e.resetCalls()
+	e.make([]string{"LOG_LEVEL=debug"}, "deploy", "AUTH=oauth")
+	if got := e.singleAPI(); got != apiID {
+		t.Errorf("redeploy moved the API from %s to %s", apiID, got)
+	}
+	if again := e.checkCognito(url); again != cg {
+		t.Errorf("redeploy changed Cognito from %+v to %+v", cg, again)
+	}
+	wantEnv["LOG_LEVEL"] = "debug"
+	e.checkFunction(e.functions()[e.fn], "Image", "x86_64", 2048, 300, wantEnv)
+	e.checkRoutes(apiID, "NONE", "")
+	e.checkPermission(e.fn, "apigateway-"+apiID, "arn:aws:execute-api:"+region+":"+account+":"+apiID+"/*")
+	e.checkNoCreates()
+	if n := len(e.callsOf("lambda", "wait")); n != 2 {
+		t.Errorf("redeploy waited %d times for the function update, want 2 (code, configuration)", n)
+	}
+
+	e.make(nil, "destroy")
+	e.checkGone()
+}
+
+func testLambda(t *testing.T, e *env) {
+	out := e.make(nil, "deploy", "AUTH=lambda")
+	apiID := e.singleAPI()
+	url := fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/prod/mcp", apiID, region)
+
+	keyFile := filepath.Join(e.deploy, "api-key")
+	st, err := os.Stat(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("api-key mode %v, want 0600", st.Mode().Perm())
+	}
+	key, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`).Match(key) {
+		t.Errorf("API key is not 32 bytes of base64url (%d characters)", len(key))
+	}
+	if strings.Contains(out, string(key)) {
+		t.Errorf("deploy printed the API key")
+	}
+	sum := sha256.Sum256(key)
+	hash := hex.EncodeToString(sum[:])
+
+	fns := e.functions()
+	e.checkFunction(fns[e.fn], "Image", "arm64", 1024, 300, map[string]string{
+		"AUTH_METHOD": "lambda", "MCP_RESOURCE_URL": url, "API_KEY_SHA256": hash,
+		"SESSION_TABLE": e.table, "BEDROCK_LOG_SOURCE": "cloudwatch", "BEDROCK_CROSS_ACCOUNT_ROLE": "BedrockUsageReader",
+		"LOG_LEVEL": "info",
+	})
+	authz := fns[e.authzFn]
+	e.checkFunction(authz, "Zip", "arm64", 256, 10, map[string]string{
+		"MCP_RESOURCE_URL": url, "API_KEY_SHA256": hash, "LOG_LEVEL": "info",
+	})
+	var conf struct{ Runtime, Handler string }
+	e.aws(&conf, "lambda", "get-function-configuration", "--function-name", e.authzFn)
+	if conf.Runtime != "provided.al2023" || conf.Handler != "bootstrap" {
+		t.Errorf("authorizer runtime %q handler %q, want provided.al2023 bootstrap", conf.Runtime, conf.Handler)
+	}
+	e.checkServerRole()
+	if got := e.rolePolicy(e.authzFn + "-role"); !maps.Equal(got, map[string]string{
+		"OwnLogs": "logs:CreateLogStream,logs:PutLogEvents on arn:aws:logs:" + region + ":" + account + ":log-group:/aws/lambda/" + e.authzFn + ":*",
+	}) {
+		t.Errorf("authorizer role policy %v", got)
+	}
+	e.checkTable()
+	if g := e.logGroups(); !maps.Equal(g, map[string]int{"/aws/lambda/" + e.fn: 14, "/aws/lambda/" + e.authzFn: 14}) {
+		t.Errorf("log groups %v", g)
+	}
+
+	var authorizers struct {
+		Items []struct {
+			ID                           string
+			Name                         string
+			Type                         string
+			IdentitySource               string
+			AuthorizerURI                string `json:"authorizerUri"`
+			AuthorizerResultTTLInSeconds int    `json:"authorizerResultTtlInSeconds"`
+		}
+	}
+	e.aws(&authorizers, "apigateway", "get-authorizers", "--rest-api-id", apiID)
+	if len(authorizers.Items) != 1 {
+		t.Fatalf("authorizers %+v, want one", authorizers.Items)
+	}
+	a := authorizers.Items[0]
+	wantURI := "arn:aws:apigateway:" + region + ":lambda:path/2015-03-31/functions/arn:aws:lambda:" + region + ":" + account + ":function:" + e.authzFn + "/invocations"
+	if a.Name != e.authzFn || a.Type != "REQUEST" || a.IdentitySource != "method.request.header.Authorization" ||
+		a.AuthorizerURI != wantURI || a.AuthorizerResultTTLInSeconds != 300 {
+		t.Errorf("authorizer %+v", a)
+	}
+	e.checkRoutes(apiID, "CUSTOM", a.ID)
+	e.checkStreamingCalls(5)
+	e.checkPermission(e.fn, "apigateway-"+apiID, "arn:aws:execute-api:"+region+":"+account+":"+apiID+"/*")
+	e.checkPermission(e.authzFn, "apigateway-authorizer-"+apiID, "arn:aws:execute-api:"+region+":"+account+":"+apiID+"/authorizers/"+a.ID)
+	responses := e.customGatewayResponses(apiID)
+	if r := responses["UNAUTHORIZED"]; r.StatusCode != "401" || r.ResponseParameters["gatewayresponse.header.WWW-Authenticate"] != "'Bearer'" {
+		t.Errorf("UNAUTHORIZED gateway response %+v", r)
+	}
+	if r := responses["ACCESS_DENIED"]; r.StatusCode != "403" ||
+		r.ResponseParameters["gatewayresponse.header.WWW-Authenticate"] != `'Bearer error="insufficient_scope"'` {
+		t.Errorf("ACCESS_DENIED gateway response %+v", r)
+	}
+	e.checkStage(apiID)
+	if pools := e.userPools(e.api + "-users"); len(pools) != 0 {
+		t.Errorf("AUTH=lambda without a pool created user pools %v", pools)
+	}
+	outputs := readEnvFile(t, filepath.Join(e.deploy, "outputs.env"))
+	if want := map[string]string{"MCP_SERVER_URL": url, "AUTH_METHOD": "lambda", "ACCESS_TOKEN": string(key)}; !maps.Equal(outputs, want) {
+		t.Errorf("outputs.env keys %v, want MCP_SERVER_URL, AUTH_METHOD=lambda and the key as ACCESS_TOKEN", slices.Sorted(maps.Keys(outputs)))
+	}
+
+	// Again, with a changed setting and a new authorizer cache TTL.
+	e.resetCalls()
+	out = e.make([]string{"LOG_LEVEL=warn", "AUTHORIZER_RESULT_TTL=60"}, "deploy", "AUTH=lambda")
+	if strings.Contains(out, string(key)) {
+		t.Errorf("redeploy printed the API key")
+	}
+	if again, _ := os.ReadFile(keyFile); string(again) != string(key) {
+		t.Errorf("redeploy replaced the API key")
+	}
+	if got := e.singleAPI(); got != apiID {
+		t.Errorf("redeploy moved the API from %s to %s", apiID, got)
+	}
+	fns = e.functions()
+	if v := fns[e.fn].Environment.Variables; v["LOG_LEVEL"] != "warn" || v["API_KEY_SHA256"] != hash {
+		t.Errorf("server environment after redeploy: %v", v)
+	}
+	if v := fns[e.authzFn].Environment.Variables; v["LOG_LEVEL"] != "warn" || v["API_KEY_SHA256"] != hash {
+		t.Errorf("authorizer environment after redeploy: %v", v)
+	}
+	e.aws(&authorizers, "apigateway", "get-authorizers", "--rest-api-id", apiID)
+	if len(authorizers.Items) != 1 || authorizers.Items[0].AuthorizerResultTTLInSeconds != 60 {
+		t.Errorf("authorizers after redeploy %+v, want one with TTL 60", authorizers.Items)
+	}
+	e.checkRoutes(apiID, "CUSTOM", a.ID)
+	e.checkPermission(e.authzFn, "apigateway-authorizer-"+apiID, "arn:aws:execute-api:"+region+":"+account+":"+apiID+"/authorizers/"+a.ID)
+	e.checkNoCreates()
+
+	e.make(nil, "destroy")
+	e.checkGone()
+}
