@@ -48,7 +48,8 @@ else
 			--admin-create-user-config AllowAdminCreateUserOnly=true \
 			--policies 'PasswordPolicy={MinimumLength=12,RequireUppercase=true,RequireLowercase=true,RequireNumbers=true,RequireSymbols=false}' \
 			--user-pool-tags "$POOL_TAG_KEY=$API_NAME" --query UserPool.Id)
-		pool_domains="None None"
+		# A new pool is empty: no domain, resource server or client to look up.
+		pool_domains="None None" new_pool=1
 	fi
 	state_set COGNITO_POOL_CREATED "$pool_id"
 fi
@@ -79,8 +80,11 @@ state_set COGNITO_DOMAIN_HOST "$host"
 # Resource server: its identifier is the MCP URL, so the scope reads as the
 # resource it grants (https://.../prod/mcp/mcp).
 identifier=$(mcp_resource_url)
-have=$(aws_text cognito-idp list-resource-servers --user-pool-id "$pool_id" --max-results 50 \
-	--query "ResourceServers[?Identifier=='$identifier'].Identifier")
+have=""
+if [[ -z ${new_pool:-} ]]; then
+	have=$(aws_text cognito-idp list-resource-servers --user-pool-id "$pool_id" --max-results 50 \
+		--query "ResourceServers[?Identifier=='$identifier'].Identifier")
+fi
 if [[ -z $have ]]; then
 	log "creating resource server $identifier"
 	cli_json cognito-idp create-resource-server --cli-input-json "$(jq -nc --arg p "$pool_id" --arg i "$identifier" \
@@ -102,8 +106,11 @@ client_settings=$(jq -nc --arg p "$pool_id" --arg n "$CLIENT_NAME" --arg cb "$OA
 	TokenValidityUnits: {AccessToken: "minutes", IdToken: "minutes", RefreshToken: "days"},
 	RefreshTokenRotation: {Feature: "ENABLED", RetryGracePeriodSeconds: 10}
 }')
-client_id=$(aws_text cognito-idp list-user-pool-clients --user-pool-id "$pool_id" --max-results 60 \
-	--query "UserPoolClients[?ClientName=='$CLIENT_NAME'].ClientId")
+client_id=""
+if [[ -z ${new_pool:-} ]]; then
+	client_id=$(aws_text cognito-idp list-user-pool-clients --user-pool-id "$pool_id" --max-results 60 \
+		--query "UserPoolClients[?ClientName=='$CLIENT_NAME'].ClientId")
+fi
 if [[ $client_id == *[[:space:]]* ]]; then
 	die "several app clients are named $CLIENT_NAME in $pool_id"
 elif [[ -z $client_id ]]; then

@@ -13,14 +13,19 @@ elif is_missing "$out"; then
 		--key-schema AttributeName=session_id,KeyType=HASH \
 		--billing-mode PAY_PER_REQUEST >/dev/null
 	state_set TABLE_CREATED "$SESSION_TABLE"
+	created=1
 	aws dynamodb wait table-exists --table-name "$SESSION_TABLE"
 else
 	printf '%s\n' "$out" >&2
 	die "cannot read table $SESSION_TABLE"
 fi
 
-ttl=$(aws_text dynamodb describe-time-to-live --table-name "$SESSION_TABLE" \
-	--query 'TimeToLiveDescription.[TimeToLiveStatus,AttributeName]')
+# A table created just now has no TTL yet: no need to ask.
+ttl=none
+if [[ -z ${created:-} ]]; then
+	ttl=$(aws_text dynamodb describe-time-to-live --table-name "$SESSION_TABLE" \
+		--query 'TimeToLiveDescription.[TimeToLiveStatus,AttributeName]')
+fi
 if [[ $ttl != ENABLED*expires_at && $ttl != ENABLING*expires_at ]]; then
 	log "enabling TTL on expires_at"
 	aws dynamodb update-time-to-live --table-name "$SESSION_TABLE" \
