@@ -39,7 +39,9 @@ type Discovery struct {
 // Discover follows the MCP authorization specification's discovery order:
 // the resource_metadata URL of the server's 401 challenge when there is
 // one, else the path-suffixed and then the root well-known URL of the MCP
-// URL. The document must name mcpURL as its resource. The first
+// URL. The document must name mcpURL, or a parent of it on the same
+// origin, as its resource; that resource is the one tokens are asked for.
+// The first
 // authorization server it lists is then looked up at its RFC 8414 and
 // OpenID Connect well-known URLs, and its document must name that exact
 // issuer and support PKCE with S256 (see CognitoIssuer for the one
@@ -77,9 +79,13 @@ func Discover(ctx context.Context, hc *http.Client, mcpURL, resourceMetadataURL 
 		// must not be used, or a server could send a client's tokens for
 		// its own audience.
 		got, err := CanonicalResource(md.Resource)
-		if err != nil || got != resource {
+		if err != nil || !resourceCovers(got, resource) {
 			return nil, fmt.Errorf("the protected resource metadata at %s is for resource %q, not %q: refusing it", u, md.Resource, resource)
 		}
+		// The resource parameter is the identifier as the server
+		// published it: a server that names its origin gets tokens for
+		// its origin, and an authorization server may only know that one.
+		d.Resource = got
 		d.ResourceMetadataURL, d.ResourceMetadata, found = u, md, true
 		break
 	}
@@ -185,6 +191,27 @@ func CanonicalResource(raw string) (string, error) {
 	}
 	u.Fragment, u.RawFragment = "", ""
 	return u.String(), nil
+}
+
+// resourceCovers reports whether the protected resource prm (canonical)
+// includes the MCP endpoint mcp (canonical): the same origin and a path
+// that is mcp's or a parent of it at a segment boundary, so https://h/api
+// covers https://h/api/mcp but not https://h/apimcp. A server's root
+// metadata speaks for its origin (RFC 9728 section 3.3 derives the root
+// well-known URL from the origin), and tokens never leave the origin
+// anyway, so accepting a parent widens nothing a token can reach.
+func resourceCovers(prm, mcp string) bool {
+	if prm == mcp {
+		return true
+	}
+	p, err1 := url.Parse(prm)
+	m, err2 := url.Parse(mcp)
+	if err1 != nil || err2 != nil || p.Scheme != m.Scheme || p.Host != m.Host || p.RawQuery != "" {
+		return false
+	}
+	parent := strings.TrimSuffix(p.EscapedPath(), "/")
+	path := m.EscapedPath()
+	return parent == "" || path == parent || strings.HasPrefix(path, parent+"/")
 }
 
 // checkEndpoint refuses an endpoint a token or code would travel to in the

@@ -67,10 +67,13 @@ func TestDiscover(t *testing.T) {
 		name string
 		// setup publishes documents; base is the server's URL. It returns
 		// the resource_metadata of the challenge ("" for none).
-		setup     func(m *metadataServer, base string) string
-		wantErr   string
-		wantPRM   string // path the resource metadata came from
-		wantIss   string // issuer relative to base
+		setup   func(m *metadataServer, base string) string
+		wantErr string
+		wantPRM string // path the resource metadata came from
+		wantIss string // issuer relative to base
+		// wantRes is the resource tokens are asked for, relative to
+		// base; "" means "/mcp".
+		wantRes   string
 		wantVisit []string
 	}{
 		{
@@ -129,6 +132,53 @@ func TestDiscover(t *testing.T) {
 			wantIss:   "/tenant",
 			wantPRM:   "/.well-known/oauth-protected-resource/mcp",
 			wantVisit: []string{"/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-authorization-server/tenant"},
+		},
+		{
+			name: "root resource metadata naming the origin: the origin is the resource",
+			setup: func(m *metadataServer, base string) string {
+				m.set("/.well-known/oauth-protected-resource", oauth.ProtectedResourceMetadata{Resource: base, AuthorizationServers: []string{base}})
+				m.set("/.well-known/oauth-authorization-server", asMetadata(base))
+				return ""
+			},
+			wantPRM: "/.well-known/oauth-protected-resource",
+			wantRes: "-",
+			wantVisit: []string{"/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource",
+				"/.well-known/oauth-authorization-server"},
+		},
+		{
+			name: "resource metadata naming a parent path of the MCP URL",
+			setup: func(m *metadataServer, base string) string {
+				m.set("/meta", oauth.ProtectedResourceMetadata{Resource: base + "/", AuthorizationServers: []string{base}})
+				m.set("/.well-known/oauth-authorization-server", asMetadata(base))
+				return base + "/meta"
+			},
+			wantPRM:   "/meta",
+			wantRes:   "/",
+			wantVisit: []string{"/meta", "/.well-known/oauth-authorization-server"},
+		},
+		{
+			name: "resource metadata for a sibling path sharing a prefix is refused",
+			setup: func(m *metadataServer, base string) string {
+				m.set("/.well-known/oauth-protected-resource/mcp", oauth.ProtectedResourceMetadata{Resource: base + "/mc", AuthorizationServers: []string{base}})
+				return ""
+			},
+			wantErr: "is for resource",
+		},
+		{
+			name: "resource metadata for a path below the MCP URL is refused",
+			setup: func(m *metadataServer, base string) string {
+				m.set("/.well-known/oauth-protected-resource/mcp", oauth.ProtectedResourceMetadata{Resource: base + "/mcp/admin", AuthorizationServers: []string{base}})
+				return ""
+			},
+			wantErr: "is for resource",
+		},
+		{
+			name: "resource metadata for another port of the same host is refused",
+			setup: func(m *metadataServer, base string) string {
+				m.set("/.well-known/oauth-protected-resource", oauth.ProtectedResourceMetadata{Resource: "http://127.0.0.1:1", AuthorizationServers: []string{base}})
+				return ""
+			},
+			wantErr: "is for resource",
 		},
 		{
 			name: "resource metadata for another resource is refused",
@@ -205,8 +255,16 @@ func TestDiscover(t *testing.T) {
 			if d.Issuer != m.URL+tt.wantIss || d.AuthServer.Issuer != d.Issuer {
 				t.Errorf("issuer %q (metadata %q), want %q", d.Issuer, d.AuthServer.Issuer, m.URL+tt.wantIss)
 			}
-			if d.Resource != m.URL+"/mcp" {
-				t.Errorf("resource %q", d.Resource)
+			wantRes := m.URL + "/mcp"
+			switch tt.wantRes {
+			case "":
+			case "-":
+				wantRes = m.URL // exactly as published: no slash appended
+			default:
+				wantRes = m.URL + tt.wantRes
+			}
+			if d.Resource != wantRes {
+				t.Errorf("resource %q, want %q", d.Resource, wantRes)
 			}
 			if got := m.visited(); strings.Join(got, " ") != strings.Join(tt.wantVisit, " ") {
 				t.Errorf("visited %v, want %v", got, tt.wantVisit)
