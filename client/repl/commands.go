@@ -272,6 +272,10 @@ func (r *REPL) callTool(ctx context.Context, name string, args json.RawMessage) 
 	}
 	res, err := c.CallTool(ctx, name, args, r.progress())
 	r.con.EndProgress()
+	if err == nil && ctx.Err() != nil {
+		// A result that raced the user's Ctrl-C: the user asked to stop.
+		err = ctx.Err()
+	}
 	if err != nil {
 		return err
 	}

@@ -170,9 +170,15 @@ func (b *buffer) String() string {
 // waitFor waits until s appears in the buffer.
 func (b *buffer) waitFor(t *testing.T, s string) {
 	t.Helper()
+	b.waitForCount(t, s, 1)
+}
+
+// waitForCount waits until s appears n times in the buffer.
+func (b *buffer) waitForCount(t *testing.T, s string, n int) {
+	t.Helper()
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
-	for !strings.Contains(b.String(), s) {
+	for strings.Count(b.String(), s) < n {
 		select {
 		case <-b.changed:
 		case <-deadline.C:

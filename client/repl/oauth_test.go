@@ -202,6 +202,22 @@ func TestOAuthLogin(t *testing.T) {
 		}
 	})
 
+	t.Run("auth login, then lambda mode sends the stored token", func(t *testing.T) {
+		setup := newOAuthSetup(t, p, io.Discard)
+		out, errOut, err := runScript(t, nil, "auth login\ngreet Ada\n", func(o *Options) {
+			o.Config.ServerURL = endpoint
+			o.Config.AuthMethod = AuthLambda
+			o.OAuth = FlowFactory(setup.base)
+		})
+		if err != nil {
+			t.Fatalf("Run: %v\n%s", err, errOut)
+		}
+		assertContains(t, "Out", out, "Logged in.", "subject:   alice", "Hello, Ada!")
+		if n := setup.opened.Load(); n != 1 {
+			t.Errorf("the browser was opened %d times, want once (auth login)", n)
+		}
+	})
+
 	t.Run("a wrong ACCESS_TOKEN is refused with advice", func(t *testing.T) {
 		_, errOut, err := runScript(t, nil, "greet Ada\n", func(o *Options) {
 			o.Config.ServerURL = endpoint
