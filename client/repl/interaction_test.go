@@ -258,7 +258,8 @@ func TestTimeout(t *testing.T) {
 	if !errors.Is(err, ErrFailed) {
 		t.Errorf("Run: %v, want ErrFailed", err)
 	}
-	assertContains(t, "Err", errOut, "timed out")
+	assertContains(t, "Err", errOut, "Error: tools/call timed out after 300ms", "(MCP_CLIENT_TIMEOUT sets the limit)")
+	t.Logf("what the user saw:\n%s", errOut)
 	assertContains(t, "Out", out, "Hello, After!")
 	receive(t, hang.cancelled, "the tool's cancellation on the server")
 }

@@ -310,9 +310,12 @@ func describeError(err error) string {
 	var httpErr *client.HTTPError
 	var authErr *client.AuthRequiredError
 	var te *toolError
+	var timeout *client.TimeoutError
 	switch {
 	case errors.As(err, &te):
 		return err.Error()
+	case errors.As(err, &timeout):
+		return sanitize(timeout.Error()) + " (MCP_CLIENT_TIMEOUT sets the limit)"
 	case errors.As(err, &rpc):
 		s := fmt.Sprintf("JSON-RPC error %d: %s", rpc.Code, sanitize(rpc.Message))
 		if len(rpc.Data) > 0 && string(rpc.Data) != "null" {
@@ -334,7 +337,7 @@ func describeError(err error) string {
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timed out: " + sanitize(err.Error())
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "cannot reach the server (connection refused): is it running? " + sanitize(err.Error())
+		return sanitize(err.Error()) + " (is the server running?)"
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {

@@ -63,7 +63,7 @@ func TestRun(t *testing.T) {
 		{name: "version", args: []string{"-version"}, out: []string{"mcp-client dev"}},
 		{name: "unknown flag", args: []string{"-frob"}, status: 2, errOut: []string{"usage: mcp-client"}},
 		{name: "stray argument", args: []string{"list-tools"}, status: 2, errOut: []string{`unexpected argument "list-tools"`}},
-		{name: "server down", args: []string{"-outputs", noOutputs, "-c", "list-tools"}, env: map[string]string{"MCP_SERVER_URL": "http://127.0.0.1:1/mcp"}, status: 1, errOut: []string{"connection refused"}},
+		{name: "server down", args: []string{"-outputs", noOutputs, "-c", "list-tools"}, env: map[string]string{"MCP_SERVER_URL": "http://127.0.0.1:1/mcp"}, status: 1, errOut: []string{"connection refused (is the server running?)"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
