@@ -21,6 +21,8 @@ type OAuth interface {
 	SetInteractive(bool)
 	// HasToken reports whether a token is stored for this server.
 	HasToken(ctx context.Context) bool
+	// Login runs a browser login now, even when not interactive: the
+	// user asked for it.
 	Login(ctx context.Context) error
 	Refresh(ctx context.Context) error
 	Logout(ctx context.Context) error
@@ -107,11 +109,9 @@ func (r *REPL) cmdAuth(ctx context.Context, args []string) error {
 	}
 	switch args[0] {
 	case "login":
-		o.SetInteractive(true)
 		if err := o.Login(ctx); err != nil {
 			return fmt.Errorf("login: %w", err)
 		}
-		o.SetInteractive(r.currentAuthMethod() != AuthLambda)
 		r.con.Printf("Logged in.")
 		return r.printAuthStatus(ctx, o)
 	case "logout":

@@ -113,6 +113,8 @@ func (r *REPL) dispatch(ctx context.Context, line string) (bool, error) {
 	return c.run(r, ctx, line, w)
 }
 
+const helpColumn = 34
+
 func cmdHelp(r *REPL, _ context.Context, _ string, _ []word) (bool, error) {
 	var b strings.Builder
 	b.WriteString("Commands:\n")
@@ -124,7 +126,11 @@ func cmdHelp(r *REPL, _ context.Context, _ string, _ []word) (bool, error) {
 		if c.args != "" {
 			name += " " + c.args
 		}
-		fmt.Fprintf(&b, "  %-55s %s\n", name, c.help)
+		if len(name) > helpColumn {
+			fmt.Fprintf(&b, "  %s\n  %-*s %s\n", name, helpColumn, "", c.help)
+		} else {
+			fmt.Fprintf(&b, "  %-*s %s\n", helpColumn, name, c.help)
+		}
 	}
 	b.WriteString(`
 Commands that need a server connect to MCP_SERVER_URL first when not connected.
