@@ -47,6 +47,13 @@ status=0
 "$node" "$suite" client --command "$tmp/client" --requirements 2025-11-25 \
 	--timeout 120000 -o "$out" | tee "$out/suite.log" || status=$?
 
+# A scenario that emits its checks only when the client reaches its
+# server (initialize) "passes" with none at all: that is no pass.
+if grep -E '^✓ [^ ]+: 0 passed, 0 failed' "$out/suite.log" >&2; then
+	echo "conformance-client: the scenarios above passed no check at all: the client never reached them" >&2
+	[[ "$status" -ne 0 ]] || status=1
+fi
+
 if grep -rl --include=stderr.txt "WARNING: DATA RACE" "$out" >/dev/null 2>&1; then
 	echo "conformance-client: a client run reported a data race:" >&2
 	grep -rl --include=stderr.txt "WARNING: DATA RACE" "$out" >&2
