@@ -106,6 +106,19 @@ func (c *console) EndProgress() {
 	}
 }
 
+// DropProgress erases the bar of a call being cancelled (its last state
+// means nothing any more) and reports whether there was one on screen.
+func (c *console) DropProgress() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	drawn := c.term && c.bar != ""
+	if drawn {
+		c.clearBar()
+	}
+	c.bar = ""
+	return drawn
+}
+
 // progressText renders a progress notification: a bar and a percentage
 // when the total is known, the bare count otherwise (a report reading an
 // unknown number of log events).

@@ -288,7 +288,11 @@ wait:
 			break wait
 		case <-r.opts.Interrupts:
 			cancel()
-			r.con.Errorf("\ncancelling...")
+			msg := "Cancelling..."
+			if !r.con.DropProgress() && r.opts.Interactive {
+				msg = "\n" + msg // after the terminal's ^C echo
+			}
+			r.con.Errorf("%s", msg)
 		}
 	}
 	r.con.EndProgress()
