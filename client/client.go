@@ -115,6 +115,10 @@ type Client struct {
 	sess     session
 	closed   bool
 	incoming map[string]context.CancelFunc // server requests being answered, by id
+	// What the client asked of the session, replayed on a new one so that
+	// re-initialization stays transparent.
+	logLevel mcp.LoggingLevel
+	subs     map[string]bool
 
 	reinitMu sync.Mutex
 
@@ -142,6 +146,7 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 		log:        opts.Logger,
 		timeout:    opts.RequestTimeout,
 		incoming:   map[string]context.CancelFunc{},
+		subs:       map[string]bool{},
 		progress:   map[string]func(mcp.ProgressParams){},
 	}
 	if c.hc == nil {
@@ -156,7 +161,7 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 
 	ictx, cancel := c.requestContext(ctx, mcp.MethodInitialize)
-	err = c.initialize(ictx)
+	sess, err := c.initialize(ictx)
 	if err != nil {
 		err = c.contextError(ictx, err)
 	}
@@ -165,6 +170,7 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 		c.Disconnect()
 		return nil, err
 	}
+	c.install(sess)
 	if opts.OpenStandaloneStream {
 		c.goAsync(c.standaloneLoop)
 	}
@@ -208,8 +214,8 @@ func (c *Client) capabilities() mcp.ClientCapabilities {
 	return caps
 }
 
-// initialize runs the handshake and installs the new session.
-func (c *Client) initialize(ctx context.Context) error {
+// initialize runs the handshake and returns the new session.
+func (c *Client) initialize(ctx context.Context) (session, error) {
 	id := mcp.IntID(c.nextID.Add(1))
 	body, err := mcp.AppendRequest(nil, id, mcp.MethodInitialize, &mcp.InitializeParams{
 		ProtocolVersion: c.opts.ProtocolVersion,
@@ -217,30 +223,70 @@ func (c *Client) initialize(ctx context.Context) error {
 		ClientInfo:      c.opts.ClientInfo,
 	})
 	if err != nil {
-		return err
+		return session{}, err
 	}
 	msg, sid, err := c.exchange(ctx, mcp.MethodInitialize, id, body, session{})
 	if err != nil {
-		return err
+		return session{}, err
 	}
 	var res mcp.InitializeResult
 	if err := decodeResult(msg, &res); err != nil {
-		return fmt.Errorf("initialize: %w", err)
+		return session{}, fmt.Errorf("initialize: %w", err)
 	}
 	sess := session{id: sid, version: res.ProtocolVersion, init: res}
 	if !mcp.IsSessionVersion(res.ProtocolVersion) {
 		_ = c.deleteSession(ctx, sess) // best effort: the session is unusable to us
-		return fmt.Errorf("initialize: the server chose protocol revision %q, which this client does not speak (it speaks %v)",
+		return session{}, fmt.Errorf("initialize: the server chose protocol revision %q, which this client does not speak (it speaks %v)",
 			truncate(res.ProtocolVersion, 32), mcp.SessionVersions)
 	}
 	if err := c.notify(ctx, mcp.NotificationInitialized, nil, sess); err != nil {
-		return fmt.Errorf("notifications/initialized: %w", err)
+		return session{}, fmt.Errorf("notifications/initialized: %w", err)
 	}
+	c.log.Debug("mcp session started", "protocol_version", res.ProtocolVersion, "server", truncate(res.ServerInfo.Name, 64))
+	return sess, nil
+}
+
+func (c *Client) install(sess session) {
 	c.mu.Lock()
 	c.sess = sess
 	c.mu.Unlock()
-	c.log.Debug("mcp session started", "protocol_version", res.ProtocolVersion, "server", truncate(res.ServerInfo.Name, 64))
-	return nil
+}
+
+// restore asks the new session for what the old one was asked: the log
+// level and resource subscriptions. Failures are not fatal: the session
+// works, only less like the old one.
+func (c *Client) restore(ctx context.Context, sess session) {
+	c.mu.Lock()
+	level := c.logLevel
+	uris := make([]string, 0, len(c.subs))
+	for u := range c.subs {
+		uris = append(uris, u)
+	}
+	c.mu.Unlock()
+	type req struct {
+		method string
+		params any
+	}
+	var reqs []req
+	if level != "" {
+		reqs = append(reqs, req{mcp.MethodLoggingSetLevel, &mcp.SetLevelParams{Level: level}})
+	}
+	for _, u := range uris {
+		reqs = append(reqs, req{mcp.MethodResourcesSubscribe, &mcp.SubscribeParams{URI: u}})
+	}
+	for _, r := range reqs {
+		id := mcp.IntID(c.nextID.Add(1))
+		body, err := mcp.AppendRequest(nil, id, r.method, r.params)
+		if err == nil {
+			var msg *mcp.Message
+			if msg, _, err = c.exchange(ctx, r.method, id, body, sess); err == nil {
+				err = decodeResult(msg, nil)
+			}
+		}
+		if err != nil {
+			c.log.Debug("mcp session state not restored", "method", r.method, "error", err)
+		}
+	}
 }
 
 // reinitialize replaces the session the server forgot (404). Concurrent
@@ -258,7 +304,13 @@ func (c *Client) reinitialize(ctx context.Context, dead string) error {
 		return nil // someone else already did it
 	}
 	c.log.Debug("mcp session not found; re-initializing")
-	return c.initialize(ctx)
+	sess, err := c.initialize(ctx)
+	if err != nil {
+		return err
+	}
+	c.restore(ctx, sess)
+	c.install(sess)
+	return nil
 }
 
 func (c *Client) session() session {

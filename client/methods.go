@@ -118,9 +118,16 @@ func (c *Client) GetPrompt(ctx context.Context, name string, args map[string]str
 }
 
 // SetLogLevel sets the lowest level of notifications/message the server
-// sends this session.
+// sends this session. The level is set again on a session that replaces
+// this one.
 func (c *Client) SetLogLevel(ctx context.Context, level mcp.LoggingLevel) error {
-	return c.Call(ctx, mcp.MethodLoggingSetLevel, &mcp.SetLevelParams{Level: level}, nil)
+	if err := c.Call(ctx, mcp.MethodLoggingSetLevel, &mcp.SetLevelParams{Level: level}, nil); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.logLevel = level
+	c.mu.Unlock()
+	return nil
 }
 
 // Ping checks that the server answers.
@@ -128,14 +135,27 @@ func (c *Client) Ping(ctx context.Context) error {
 	return c.Call(ctx, mcp.MethodPing, nil, nil)
 }
 
-// Subscribe asks for notifications/resources/updated about uri.
+// Subscribe asks for notifications/resources/updated about uri. The
+// subscription is made again on a session that replaces this one.
 func (c *Client) Subscribe(ctx context.Context, uri string) error {
-	return c.Call(ctx, mcp.MethodResourcesSubscribe, &mcp.SubscribeParams{URI: uri}, nil)
+	if err := c.Call(ctx, mcp.MethodResourcesSubscribe, &mcp.SubscribeParams{URI: uri}, nil); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.subs[uri] = true
+	c.mu.Unlock()
+	return nil
 }
 
 // Unsubscribe stops notifications about uri.
 func (c *Client) Unsubscribe(ctx context.Context, uri string) error {
-	return c.Call(ctx, mcp.MethodResourcesUnsubscribe, &mcp.SubscribeParams{URI: uri}, nil)
+	if err := c.Call(ctx, mcp.MethodResourcesUnsubscribe, &mcp.SubscribeParams{URI: uri}, nil); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	delete(c.subs, uri)
+	c.mu.Unlock()
+	return nil
 }
 
 // Complete asks for completions of a prompt or resource-template argument.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"mcplambda/greetings"
 	"mcplambda/mcp"
 )
 
@@ -246,5 +247,41 @@ func TestCloseDuringCall(t *testing.T) {
 	}
 	if err := receive(t, done, "the call's end"); !errors.Is(err, ErrClosed) {
 		t.Errorf("call ended with %v, want ErrClosed", err)
+	}
+}
+
+// A replacement session gets the log level and subscriptions of the old.
+func TestReinitializeRestoresState(t *testing.T) {
+	checkGoroutines(t)
+	s := newTestServer(t, nil)
+	rec, ev := newRecorder(), newStreamEvents()
+	c := connect(t, Options{URL: s.url, OnNotification: rec.note, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
+	receive(t, ev.opened, "the GET stream")
+	ctx := testContext(t)
+	if err := c.SetLogLevel(ctx, mcp.LevelError); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Subscribe(ctx, greetings.ResourceURI); err != nil {
+		t.Fatal(err)
+	}
+	old := c.SessionID()
+	endSession(t, s.url, old)
+	// Re-initialized by this call; multi-greet logs at debug and info only.
+	if res, err := c.CallTool(ctx, "multi-greet", map[string]string{"name": "Ada"}); err != nil || res.IsError {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if c.SessionID() == old {
+		t.Fatal("no new session")
+	}
+	for _, n := range rec.all() {
+		if strings.HasPrefix(n, mcp.NotificationMessage) {
+			t.Errorf("log level not restored: %s", n)
+		}
+	}
+	receive(t, ev.opened, "the GET stream of the new session")
+	s.srv.NotifyResourceUpdated(greetings.ResourceURI)
+	rec.waitFor(t, mcp.NotificationResourcesUpdated)
+	if n := s.proxy.count(http.MethodPost, mcp.MethodResourcesSubscribe); n != 2 {
+		t.Errorf("%d subscribe requests, want 2", n)
 	}
 }
