@@ -12,7 +12,9 @@ import (
 // standaloneLoop keeps the GET stream open for messages the server sends
 // outside any request, reconnecting (with Last-Event-ID, after the
 // server's retry delay) when it drops, and giving up after
-// maxResumeAttempts consecutive reconnections that deliver nothing.
+// maxResumeAttempts failed reconnections in a row. A stream the server
+// accepts and later closes is no failure: servers (and gateways with
+// response time limits) close idle streams, and the client follows.
 func (c *Client) standaloneLoop() {
 	cur := streamCursor{retry: defaultRetry}
 	var cursorSession string
@@ -34,14 +36,13 @@ func (c *Client) standaloneLoop() {
 			cur, cursorSession = streamCursor{retry: cur.retry}, sess.id
 		}
 		resp, err := c.send(c.ctx, httpReq{verb: http.MethodGet, rpcMethod: "GET stream", sess: sess, lastEventID: cur.lastID})
-		progressed := false
 		switch {
 		case c.ctx.Err() != nil:
 			return
 		case err != nil:
-			var ae *AuthRequiredError
-			if errors.As(err, &ae) {
-				giveUp(err)
+			var na *noAnswerError
+			if !errors.As(err, &na) {
+				giveUp(err) // credentials: retrying would not help
 				return
 			}
 			lastErr = err
@@ -64,10 +65,11 @@ func (c *Client) standaloneLoop() {
 			cur.lastID = ""
 			continue
 		case resp.StatusCode == http.StatusOK && isEventStream(resp):
+			failures = 0
 			if c.opts.OnStandaloneStream != nil {
 				c.opts.OnStandaloneStream(true, nil)
 			}
-			_, progressed, err = c.readStream(c.ctx, resp.Body, mcp.ID{}, sess, &cur)
+			_, err = c.readStream(c.ctx, resp.Body, mcp.ID{}, sess, &cur)
 			lastErr = err
 			if lastErr == nil {
 				lastErr = errors.New("the server closed the stream")
@@ -77,9 +79,6 @@ func (c *Client) standaloneLoop() {
 		default:
 			giveUp(errorFromResponse(resp))
 			return
-		}
-		if progressed {
-			failures = 0
 		}
 		failures++
 		if failures > maxResumeAttempts {

@@ -366,3 +366,31 @@ func TestRetryHint(t *testing.T) {
 		}
 	}
 }
+
+// A server that accepts the GET stream and closes it again and again is
+// followed (polling), not given up on.
+func TestStandaloneStreamPolls(t *testing.T) {
+	checkGoroutines(t)
+	s := newTestServer(t, nil)
+	const polls = 3 * maxResumeAttempts
+	gets := make(chan struct{}, polls+100)
+	s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
+		if r.Method != http.MethodGet {
+			return false
+		}
+		sse(w, mcp.Event{ID: "p-0", Retry: 1, Data: []byte{}})
+		gets <- struct{}{}
+		return true
+	})
+	ev := newStreamEvents()
+	c := connect(t, Options{URL: s.url, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
+	for range polls {
+		receive(t, gets, "a poll")
+	}
+	c.Disconnect()
+	select {
+	case err := <-ev.ended:
+		t.Errorf("gave up polling: %v", err)
+	default:
+	}
+}

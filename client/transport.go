@@ -68,7 +68,7 @@ func (c *Client) send(ctx context.Context, r httpReq) (*http.Response, error) {
 			if label == "" {
 				label = r.verb
 			}
-			return nil, fmt.Errorf("%s: no answer from the server: %w", label, err)
+			return nil, &noAnswerError{label, err}
 		}
 		c.log.Debug("mcp http", "http_method", r.verb, "method", r.rpcMethod, "id", r.id.String(),
 			"status", resp.StatusCode, "content_type", resp.Header.Get("Content-Type"), "duration", time.Since(start))
@@ -167,7 +167,7 @@ func (c *Client) awaitOnStream(ctx context.Context, method string, id mcp.ID, bo
 	var lastErr error
 	for {
 		if body != nil {
-			msg, progressed, err := c.readStream(ctx, body, id, sess, &cur)
+			msg, err := c.readStream(ctx, body, id, sess, &cur)
 			if msg != nil {
 				return msg, nil
 			}
@@ -180,9 +180,6 @@ func (c *Client) awaitOnStream(ctx context.Context, method string, id mcp.ID, bo
 			lastErr = err
 			if cur.lastID == "" {
 				return nil, fmt.Errorf("%s: the server ended the response stream before answering, and it cannot be resumed (no event ids): %w", method, err)
-			}
-			if progressed {
-				failures = 0
 			}
 			body = nil
 		}
@@ -199,9 +196,9 @@ func (c *Client) awaitOnStream(ctx context.Context, method string, id mcp.ID, bo
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			var ae *AuthRequiredError
-			if errors.As(err, &ae) {
-				return nil, err
+			var na *noAnswerError
+			if !errors.As(err, &na) {
+				return nil, err // credentials: retrying would not help
 			}
 			lastErr = err
 			continue
@@ -209,6 +206,10 @@ func (c *Client) awaitOnStream(ctx context.Context, method string, id mcp.ID, bo
 		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 		switch {
 		case resp.StatusCode == http.StatusOK && ct == "text/event-stream":
+			// The server took us back: only failures in a row count, so a
+			// server that closes its streams to make clients poll is
+			// followed for as long as the request may take.
+			failures = 0
 			body = resp.Body
 		case resp.StatusCode == http.StatusNotFound:
 			drain(resp)
@@ -222,9 +223,9 @@ func (c *Client) awaitOnStream(ctx context.Context, method string, id mcp.ID, bo
 }
 
 // readStream dispatches a stream's events until the response to want
-// (returned) or the end of the stream. progressed reports whether any event
-// arrived. want may be zero (standalone stream). It closes body.
-func (c *Client) readStream(ctx context.Context, body io.ReadCloser, want mcp.ID, sess session, cur *streamCursor) (msg *mcp.Message, progressed bool, err error) {
+// (returned) or the end of the stream. want may be zero (standalone
+// stream). It closes body.
+func (c *Client) readStream(ctx context.Context, body io.ReadCloser, want mcp.ID, sess session, cur *streamCursor) (*mcp.Message, error) {
 	defer body.Close()
 	dec := mcp.NewDecoder(body)
 	// A message travels as one data line, so a line may be as long as a
@@ -236,9 +237,8 @@ func (c *Client) readStream(ctx context.Context, body io.ReadCloser, want mcp.ID
 			if err == io.EOF {
 				err = nil
 			}
-			return nil, progressed, err
+			return nil, err
 		}
-		progressed = true
 		if ev.ID != "" {
 			cur.lastID = dec.LastEventID()
 		}
@@ -254,7 +254,7 @@ func (c *Client) readStream(ctx context.Context, body io.ReadCloser, want mcp.ID
 		switch m.Kind() {
 		case mcp.KindResponse:
 			if !want.IsZero() && m.ID.String() == want.String() {
-				return m, true, nil
+				return m, nil
 			}
 			c.log.Debug("mcp response to an unknown request ignored", "id", truncate(m.ID.String(), 64))
 		case mcp.KindNotification:
@@ -263,7 +263,7 @@ func (c *Client) readStream(ctx context.Context, body io.ReadCloser, want mcp.ID
 			c.handleRequest(m, sess)
 		}
 		if ctx.Err() != nil {
-			return nil, progressed, ctx.Err()
+			return nil, ctx.Err()
 		}
 	}
 }
@@ -293,6 +293,18 @@ func (c *Client) postNoAnswer(ctx context.Context, method string, body []byte, s
 	drain(resp)
 	return nil
 }
+
+// noAnswerError is a request that got no HTTP answer at all (refused or
+// broken connection): the one kind of failure worth retrying.
+type noAnswerError struct {
+	what string
+	err  error
+}
+
+func (e *noAnswerError) Error() string {
+	return e.what + ": no answer from the server: " + e.err.Error()
+}
+func (e *noAnswerError) Unwrap() error { return e.err }
 
 // sleep waits d or until ctx ends.
 func sleep(ctx context.Context, d time.Duration) error {
