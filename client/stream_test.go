@@ -394,3 +394,29 @@ func TestStandaloneStreamPolls(t *testing.T) {
 	default:
 	}
 }
+
+// A request from the server on the GET stream is answered with a POST.
+func TestRequestOnStandaloneStream(t *testing.T) {
+	checkGoroutines(t)
+	s := newTestServer(t, nil)
+	answered := make(chan string, 1)
+	s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+		switch {
+		case r.Method == http.MethodGet:
+			sse(w, mcp.Event{ID: "g-1", Data: []byte(`{"jsonrpc":"2.0","id":"srv-1","method":"roots/list"}`)})
+			<-r.Context().Done()
+			return true
+		case strings.Contains(string(body), `"srv-1"`):
+			answered <- string(body)
+			w.WriteHeader(http.StatusAccepted)
+			return true
+		}
+		return false
+	})
+	connect(t, Options{URL: s.url, OpenStandaloneStream: true,
+		Roots: func(context.Context) ([]mcp.Root, error) { return []mcp.Root{{URI: "file:///r", Name: "r"}}, nil }})
+	got := receive(t, answered, "the answer")
+	if want := `{"jsonrpc":"2.0","id":"srv-1","result":{"roots":[{"uri":"file:///r","name":"r"}]}}`; got != want {
+		t.Errorf("answer %s, want %s", got, want)
+	}
+}
