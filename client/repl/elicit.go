@@ -25,6 +25,10 @@ const maxAttempts = 3
 func (r *REPL) elicit(ctx context.Context, p *mcp.ElicitParams) (*mcp.ElicitResult, error) {
 	r.mu.Lock()
 	cmd := r.cmdCtx
+	if cmd != nil {
+		r.elicits.Add(1)
+		defer r.elicits.Done()
+	}
 	r.mu.Unlock()
 	if cmd == nil {
 		// Between commands the input belongs to the prompt.

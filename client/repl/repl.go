@@ -92,7 +92,8 @@ type REPL struct {
 	stream   string
 	streamUp chan struct{}
 
-	elicitMu sync.Mutex // one question at a time on the one input
+	elicitMu sync.Mutex     // one question at a time on the one input
+	elicits  sync.WaitGroup // questions being asked; added to only while cmdCtx is set
 	failed   int
 }
 
@@ -243,6 +244,9 @@ func (r *REPL) input() <-chan string {
 // readLine reads one line of input for a command in progress (an
 // elicitation answer). io.EOF at the end of input.
 func (r *REPL) readLine(ctx context.Context) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err // before a line that may already wait: it is not ours
+	}
 	select {
 	case <-ctx.Done():
 		return "", ctx.Err()
@@ -266,11 +270,6 @@ func (r *REPL) execLine(ctx context.Context, line string) (quit bool) {
 	r.mu.Lock()
 	r.cmdCtx = cctx
 	r.mu.Unlock()
-	defer func() {
-		r.mu.Lock()
-		r.cmdCtx = nil
-		r.mu.Unlock()
-	}()
 	type outcome struct {
 		quit bool
 		err  error
@@ -281,12 +280,14 @@ func (r *REPL) execLine(ctx context.Context, line string) (quit bool) {
 		done <- outcome{q, err}
 	}()
 	var o outcome
+	interrupted := false
 wait:
 	for {
 		select {
 		case o = <-done:
 			break wait
 		case <-r.opts.Interrupts:
+			interrupted = true
 			cancel()
 			msg := "Cancelling..."
 			if !r.con.DropProgress() && r.opts.Interactive {
@@ -295,6 +296,13 @@ wait:
 			r.con.Errorf("%s", msg)
 		}
 	}
+	// A question still being asked belongs to this command: end it and wait,
+	// so it cannot take the next command line as its answer.
+	cancel()
+	r.mu.Lock()
+	r.cmdCtx = nil
+	r.mu.Unlock()
+	r.elicits.Wait()
 	r.con.EndProgress()
 	if o.err != nil {
 		r.failed++
@@ -302,7 +310,7 @@ wait:
 		switch {
 		case errors.As(o.err, &ue):
 			r.con.Errorf("%s", ue.Error())
-		case errors.Is(o.err, context.Canceled) && ctx.Err() == nil:
+		case interrupted || (errors.Is(o.err, context.Canceled) && ctx.Err() == nil):
 			r.con.Errorf("Cancelled.")
 		default:
 			var te *toolError
