@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -301,11 +300,55 @@ func cmdGreet(tool string) func(*REPL, context.Context, string, []word) (bool, e
 	}
 }
 
-var (
-	regionRE   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
-	accountRE  = regexp.MustCompile(`^[0-9]{12}$`)
-	logGroupRE = regexp.MustCompile(`^[A-Za-z0-9_./#-]{1,512}$`)
-)
+// The checks below mirror the tool's input schema, so a typo gets a usage
+// message naming the argument instead of a round trip. Hand-written: a
+// regexp with {1,512} costs more to compile than the whole REPL's start.
+
+// validRegion accepts AWS region names: letters-letters(-letters)*-digit.
+func validRegion(s string) bool {
+	parts := strings.Split(s, "-")
+	if len(parts) < 3 || len(parts[0]) != 2 {
+		return false
+	}
+	for i, p := range parts {
+		last := i == len(parts)-1
+		if p == "" || (last && len(p) != 1) {
+			return false
+		}
+		for _, c := range p {
+			if (last && (c < '0' || c > '9')) || (!last && (c < 'a' || c > 'z')) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func validAccount(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func validLogGroup(s string) bool {
+	if s == "" || len(s) > 512 {
+		return false
+	}
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.ContainsRune("_./#-", c):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 func cmdBedrock(r *REPL, ctx context.Context, _ string, w []word) (bool, error) {
 	const usage = "usage: bedrock-report [region] [log_group] [days] [account_id] [--chart]"
@@ -326,13 +369,13 @@ func cmdBedrock(r *REPL, ctx context.Context, _ string, w []word) (bool, error) 
 	}
 	args := map[string]any{"region": "us-east-1", "log_group_name": "/aws/bedrock/modelinvocations", "days": 1}
 	if len(pos) > 0 {
-		if !regionRE.MatchString(pos[0]) {
+		if !validRegion(pos[0]) {
 			return false, usagef("bedrock-report: %q is not an AWS region (like us-east-1)\n%s", pos[0], usage)
 		}
 		args["region"] = pos[0]
 	}
 	if len(pos) > 1 {
-		if !logGroupRE.MatchString(pos[1]) {
+		if !validLogGroup(pos[1]) {
 			return false, usagef("bedrock-report: %q is not a log group name\n%s", pos[1], usage)
 		}
 		args["log_group_name"] = pos[1]
@@ -345,7 +388,7 @@ func cmdBedrock(r *REPL, ctx context.Context, _ string, w []word) (bool, error) 
 		args["days"] = d
 	}
 	if len(pos) > 3 {
-		if !accountRE.MatchString(pos[3]) {
+		if !validAccount(pos[3]) {
 			return false, usagef("bedrock-report: the account id must be 12 digits, not %q\n%s", pos[3], usage)
 		}
 		args["aws_account_id"] = pos[3]

@@ -292,3 +292,24 @@ func TestSanitize(t *testing.T) {
 		t.Errorf("sanitize = %q", got)
 	}
 }
+
+func TestBedrockArgumentChecks(t *testing.T) {
+	for s, want := range map[string]bool{
+		"us-east-1": true, "ap-southeast-2": true, "us-gov-west-1": true, "eu-west-10": false,
+		"US-east-1": false, "us-east": false, "useast-1": false, "u-east-1": false, "us--1": false, "": false,
+	} {
+		if got := validRegion(s); got != want {
+			t.Errorf("validRegion(%q) = %v", s, got)
+		}
+	}
+	for s, want := range map[string]bool{"123456789012": true, "12345678901": false, "1234567890123": false, "12345678901x": false} {
+		if got := validAccount(s); got != want {
+			t.Errorf("validAccount(%q) = %v", s, got)
+		}
+	}
+	for s, want := range map[string]bool{"/aws/bedrock/modelinvocations": true, "a#b-c_d.e": true, "": false, "has space": false, strings.Repeat("a", 513): false, strings.Repeat("a", 512): true} {
+		if got := validLogGroup(s); got != want {
+			t.Errorf("validLogGroup(%.20q) = %v", s, got)
+		}
+	}
+}
