@@ -370,3 +370,20 @@ func TestExec(t *testing.T) {
 		t.Errorf("%d sessions left open after the scripts", n)
 	}
 }
+
+// TestCtrlCEndsScript: Ctrl-C while a script waits for input ends it with
+// a failure status.
+func TestCtrlCEndsScript(t *testing.T) {
+	a := startAsync(t, nil, nil)
+	a.sigs <- os.Interrupt
+	select {
+	case err := <-a.done:
+		a.done <- err
+		if !errors.Is(err, ErrFailed) {
+			t.Errorf("Run = %v, want ErrFailed", err)
+		}
+	case <-time.After(wait):
+		t.Fatal("Ctrl-C did not end the script")
+	}
+	assertContains(t, "Err", a.err.String(), "Interrupted.")
+}

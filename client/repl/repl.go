@@ -74,6 +74,7 @@ type REPL struct {
 	lines       chan string
 	readErr     error // set before lines is closed
 	stop        chan struct{}
+	stopOnce    sync.Once
 
 	mu         sync.Mutex // guards the fields below, read by client callbacks
 	c          *client.Client
@@ -150,8 +151,13 @@ func (r *REPL) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return r.result()
 		case <-r.opts.Interrupts:
-			if !r.opts.Interactive || interrupted {
-				r.con.Errorf("")
+			if !r.opts.Interactive {
+				r.con.Errorf("Interrupted.")
+				r.failed++ // a script cut short did not succeed
+				return r.result()
+			}
+			if interrupted {
+				r.con.Printf("")
 				return r.result()
 			}
 			interrupted = true
@@ -205,7 +211,7 @@ func (r *REPL) result() error {
 // shutdown ends the server session, so quitting does not leave it open
 // until the server's idle timeout.
 func (r *REPL) shutdown() {
-	close(r.stop)
+	r.stopOnce.Do(func() { close(r.stop) })
 	r.mu.Lock()
 	c := r.c
 	r.c = nil
