@@ -78,8 +78,14 @@ if [[ -n $pool ]]; then
 			try_delete "app client $c" aws cognito-idp delete-user-pool-client --user-pool-id "$pool" --client-id "$c"
 		fi
 		if rs=$(state_get COGNITO_RESOURCE_SERVER_CREATED); [[ -n $rs ]]; then
-			try_delete "resource server $rs" aws cognito-idp delete-resource-server --cli-input-json \
-				"$(jq -nc --arg p "$pool" --arg i "$rs" '{UserPoolId: $p, Identifier: $i}')"
+			# Not fatal: a resource server costs nothing and grants nothing once
+			# no client names its scope, and the rest must still go.
+			if ! out=$(aws cognito-idp delete-resource-server --cli-input-json \
+				"$(jq -nc --arg p "$pool" --arg i "$rs" '{UserPoolId: $p, Identifier: $i}')" 2>&1) && ! is_missing "$out"; then
+				warn "could not delete resource server $rs in $pool (delete it in the console): ${out##*$'\n'}"
+			else
+				log "deleted resource server $rs"
+			fi
 		fi
 	fi
 	for k in COGNITO_POOL_CREATED COGNITO_CLIENT_CREATED COGNITO_RESOURCE_SERVER_CREATED COGNITO_POOL_USED; do

@@ -598,33 +598,101 @@ func testLambda(t *testing.T, e *env) {
 		t.Errorf("outputs.env keys %v, want MCP_SERVER_URL, AUTH_METHOD=lambda and the key as ACCESS_TOKEN", slices.Sorted(maps.Keys(outputs)))
 	}
 
-	// Again, with a changed setting and a new authorizer cache TTL.
+	// Again, now with the user's own Cognito pool (the authorizer switches to
+	// JWTs), a changed setting and a new authorizer cache TTL: the API, its
+	// routes and the authorizer are updated in place, and only the pool's
+	// client and resource server are new. Destroy must leave the pool alone.
+	var pool struct{ UserPool struct{ ID string } }
+	e.aws(&pool, "cognito-idp", "create-user-pool", "--pool-name", "someone-elses-pool")
+	poolID := pool.UserPool.ID
+	var ignored any
+	e.aws(&ignored, "cognito-idp", "create-user-pool-domain", "--user-pool-id", poolID, "--domain", "someone-elses-login")
+	host := "someone-elses-login.auth." + region + ".amazoncognito.com"
+
 	e.resetCalls()
-	out = e.make([]string{"LOG_LEVEL=warn", "AUTHORIZER_RESULT_TTL=60"}, "deploy", "AUTH=lambda")
+	out = e.make([]string{"LOG_LEVEL=warn", "AUTHORIZER_RESULT_TTL=60", "COGNITO_USER_POOL_ID=" + poolID}, "deploy", "AUTH=lambda")
 	if strings.Contains(out, string(key)) {
 		t.Errorf("redeploy printed the API key")
-	}
-	if again, _ := os.ReadFile(keyFile); string(again) != string(key) {
-		t.Errorf("redeploy replaced the API key")
 	}
 	if got := e.singleAPI(); got != apiID {
 		t.Errorf("redeploy moved the API from %s to %s", apiID, got)
 	}
+	var clients struct {
+		UserPoolClients []struct{ ClientID, ClientName string }
+	}
+	e.aws(&clients, "cognito-idp", "list-user-pool-clients", "--user-pool-id", poolID, "--max-results", "60")
+	if len(clients.UserPoolClients) != 1 || clients.UserPoolClients[0].ClientName != e.api+"-client" {
+		t.Fatalf("clients in the given pool %+v, want one named %s-client", clients.UserPoolClients, e.api)
+	}
+	clientID := clients.UserPoolClients[0].ClientID
+	jwtEnv := map[string]string{
+		"MCP_RESOURCE_URL": url, "COGNITO_REGION": region, "COGNITO_USER_POOL_ID": poolID,
+		"COGNITO_ALLOWED_CLIENT_IDS": clientID, "COGNITO_DOMAIN": host,
+		"OAUTH_REQUIRED_SCOPES": url + "/mcp", "OAUTH_ALLOW_MISSING_AUDIENCE": "true", "LOG_LEVEL": "warn",
+	}
 	fns = e.functions()
-	if v := fns[e.fn].Environment.Variables; v["LOG_LEVEL"] != "warn" || v["API_KEY_SHA256"] != hash {
-		t.Errorf("server environment after redeploy: %v", v)
-	}
-	if v := fns[e.authzFn].Environment.Variables; v["LOG_LEVEL"] != "warn" || v["API_KEY_SHA256"] != hash {
-		t.Errorf("authorizer environment after redeploy: %v", v)
-	}
+	e.checkFunction(fns[e.authzFn], "Zip", "arm64", 256, 10, jwtEnv)
+	jwtEnv["AUTH_METHOD"] = "lambda"
+	jwtEnv["SESSION_TABLE"] = e.table
+	jwtEnv["BEDROCK_LOG_SOURCE"] = "cloudwatch"
+	jwtEnv["BEDROCK_CROSS_ACCOUNT_ROLE"] = "BedrockUsageReader"
+	e.checkFunction(fns[e.fn], "Image", "arm64", 1024, 300, jwtEnv)
 	e.aws(&authorizers, "apigateway", "get-authorizers", "--rest-api-id", apiID)
-	if len(authorizers.Items) != 1 || authorizers.Items[0].AuthorizerResultTTLInSeconds != 60 {
-		t.Errorf("authorizers after redeploy %+v, want one with TTL 60", authorizers.Items)
+	if len(authorizers.Items) != 1 || authorizers.Items[0].ID != a.ID || authorizers.Items[0].AuthorizerResultTTLInSeconds != 60 {
+		t.Errorf("authorizers after redeploy %+v, want %s alone with TTL 60", authorizers.Items, a.ID)
 	}
 	e.checkRoutes(apiID, "CUSTOM", a.ID)
 	e.checkPermission(e.authzFn, "apigateway-authorizer-"+apiID, "arn:aws:execute-api:"+region+":"+account+":"+apiID+"/authorizers/"+a.ID)
-	e.checkNoCreates()
+	metadata := "https://" + apiID + ".execute-api." + region + ".amazonaws.com/prod/.well-known/oauth-protected-resource/mcp"
+	responses = e.customGatewayResponses(apiID)
+	if got, want := responses["UNAUTHORIZED"].ResponseParameters["gatewayresponse.header.WWW-Authenticate"],
+		`'Bearer resource_metadata="`+metadata+`"'`; got != want {
+		t.Errorf("UNAUTHORIZED WWW-Authenticate %s, want %s", got, want)
+	}
+	if got, want := responses["ACCESS_DENIED"].ResponseParameters["gatewayresponse.header.WWW-Authenticate"],
+		`'Bearer error="insufficient_scope", scope="`+url+`/mcp", resource_metadata="`+metadata+`"'`; got != want {
+		t.Errorf("ACCESS_DENIED WWW-Authenticate %s, want %s", got, want)
+	}
+	outputs = readEnvFile(t, filepath.Join(e.deploy, "outputs.env"))
+	if want := map[string]string{"MCP_SERVER_URL": url, "AUTH_METHOD": "oauth", "OAUTH_CLIENT_ID": clientID,
+		"COGNITO_DOMAIN": host, "OAUTH_SCOPES": url + "/mcp"}; !maps.Equal(outputs, want) {
+		t.Errorf("outputs.env:\n got %v\nwant %v", outputs, want)
+	}
+	// Only the client and resource server are new; the given pool got no
+	// second domain.
+	for _, op := range []string{"create-user-pool", "create-user-pool-domain", "create-rest-api", "create-authorizer",
+		"create-function", "create-role", "create-table", "create-resource", "put-method", "add-permission"} {
+		service := map[bool]string{true: "cognito-idp", false: "apigateway"}[strings.Contains(op, "user-pool")]
+		switch op {
+		case "create-function", "add-permission":
+			service = "lambda"
+		case "create-role":
+			service = "iam"
+		case "create-table":
+			service = "dynamodb"
+		}
+		if n := len(e.callsOf(service, op)); n != 0 {
+			t.Errorf("redeploy called %s %s %d times", service, op, n)
+		}
+	}
 
 	e.make(nil, "destroy")
 	e.checkGone()
+	var left struct{ UserPool struct{ ID, Domain string } }
+	e.aws(&left, "cognito-idp", "describe-user-pool", "--user-pool-id", poolID)
+	if left.UserPool.ID != poolID || left.UserPool.Domain != "someone-elses-login" {
+		t.Errorf("destroy touched the given pool: %+v", left.UserPool)
+	}
+	e.aws(&clients, "cognito-idp", "list-user-pool-clients", "--user-pool-id", poolID, "--max-results", "60")
+	if len(clients.UserPoolClients) != 0 {
+		t.Errorf("destroy left its client %+v in the given pool", clients.UserPoolClients)
+	}
+	// moto does not implement DeleteResourceServer: the call is what can be checked.
+	deleted := false
+	for _, c := range e.callsOf("cognito-idp", "delete-resource-server") {
+		deleted = deleted || strings.Contains(argValue(c, "--cli-input-json"), `"Identifier":"`+url+`"`)
+	}
+	if !deleted {
+		t.Errorf("destroy did not delete its resource server %s in the given pool", url)
+	}
 }
