@@ -175,3 +175,17 @@ func (r *REPL) printAuthStatus(ctx context.Context, o OAuth) error {
 	row("note", st.Additional)
 	return nil
 }
+
+// authAdvice tells the user what to do about a refusal, for the current
+// auth method.
+func (r *REPL) authAdvice() string {
+	switch {
+	case r.currentAuthMethod() == AuthLambda && r.opts.Config.AccessToken != "":
+		return "ACCESS_TOKEN was refused: set a valid one, or unset it and run `auth login`."
+	case r.opts.OAuth == nil:
+		return "This client has no OAuth login: set AUTH_METHOD=lambda and ACCESS_TOKEN."
+	case r.currentAuthMethod() == AuthLambda:
+		return "Run `auth login` (lambda mode sends the stored token and never opens a browser by itself)."
+	}
+	return "Run `auth login`, then reconnect."
+}

@@ -218,6 +218,14 @@ func TestOAuthLogin(t *testing.T) {
 		}
 	})
 
+	t.Run("no OAuth and no token: the 401 is explained", func(t *testing.T) {
+		_, errOut, err := runScript(t, nil, "list-tools\n", func(o *Options) { o.Config.ServerURL = endpoint })
+		if !errors.Is(err, ErrFailed) {
+			t.Errorf("Run: %v, want a failure", err)
+		}
+		assertContains(t, "Err", errOut, "the server refused the request (HTTP 401)", "This client has no OAuth login")
+	})
+
 	t.Run("a wrong ACCESS_TOKEN is refused with advice", func(t *testing.T) {
 		_, errOut, err := runScript(t, nil, "greet Ada\n", func(o *Options) {
 			o.Config.ServerURL = endpoint
@@ -227,7 +235,8 @@ func TestOAuthLogin(t *testing.T) {
 		if !errors.Is(err, ErrFailed) {
 			t.Errorf("Run: %v, want a failure", err)
 		}
-		assertContains(t, "Err", errOut, "requires authorization (HTTP 401)")
+		assertContains(t, "Err", errOut, "the server refused the request (HTTP 401: ", "ACCESS_TOKEN was refused")
+		t.Logf("what the user saw:\n%s", errOut)
 		assertLacks(t, "Err", errOut, "not-a-valid-token")
 	})
 }

@@ -323,7 +323,17 @@ func describeError(err error) string {
 		}
 		return s
 	case errors.As(err, &authErr):
-		return fmt.Sprintf("the server requires authorization (HTTP %d): run `auth login`, or `set-auth-method auto` and reconnect", authErr.Status)
+		s := fmt.Sprintf("the server refused the request (HTTP %d", authErr.Status)
+		p := client.BearerParams(authErr.WWWAuthenticate)
+		if d := p["error_description"]; d != "" {
+			s += ": " + sanitize(d)
+		} else if e := p["error"]; e != "" {
+			s += ": " + sanitize(e)
+		}
+		if sc := authErr.Scope(); sc != "" && authErr.Status == 403 {
+			s += "; scopes needed: " + sanitize(sc)
+		}
+		return s + ")"
 	case errors.As(err, &httpErr):
 		s := fmt.Sprintf("HTTP %d from the server", httpErr.StatusCode)
 		if b := strings.TrimSpace(httpErr.Body); b != "" {

@@ -323,6 +323,10 @@ wait:
 			if !errors.As(o.err, &te) { // its text is already shown
 				r.con.Errorf("Error: %s", describeError(o.err))
 			}
+			var ae *client.AuthRequiredError
+			if errors.As(o.err, &ae) {
+				r.con.Errorf("%s", r.authAdvice())
+			}
 		}
 	}
 	return o.quit
