@@ -81,6 +81,15 @@ func run(ctx context.Context, log *slog.Logger, scenario, serverURL, rawContext 
 		Logger:         log,
 		RequestTimeout: time.Minute,
 	}
+	// The suite names the revision it runs the scenario at. The client
+	// speaks the session era only: a stateless revision is a clear
+	// failure, not a silent run at another revision.
+	if v := os.Getenv("MCP_CONFORMANCE_PROTOCOL_VERSION"); v != "" {
+		if !mcp.IsSessionVersion(v) {
+			return fmt.Errorf("MCP_CONFORMANCE_PROTOCOL_VERSION %q: this client speaks the session-era revisions %v only", v, mcp.SessionVersions)
+		}
+		opts.ProtocolVersion = v
+	}
 
 	switch {
 	case scenario == "initialize":
