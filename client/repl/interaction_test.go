@@ -82,6 +82,27 @@ func TestElicitation(t *testing.T) {
 	}
 }
 
+// TestURLElicitation: a URL-mode request shows the URL and asks for consent.
+func TestURLElicitation(t *testing.T) {
+	s := newTestServer(t, func(srv *server.Server) {
+		srv.MustAddTool(mcp.Tool{Name: "visit", InputSchema: json.RawMessage(`{"type":"object"}`)},
+			func(ctx context.Context, call *server.Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
+				res, err := call.Elicit(ctx, &mcp.ElicitParams{Mode: "url", Message: "Authorize the bank", URL: "https://bank.example/authorize?x=1", ElicitationID: "e1"})
+				if err != nil {
+					return mcp.ToolError("elicitation failed: " + err.Error()), nil
+				}
+				return mcp.ToolText("visit: " + res.Action), nil
+			})
+	})
+	for answer, want := range map[string]string{"a": "visit: accept", "d": "visit: decline", "c": "visit: cancel"} {
+		out, errOut, err := runScript(t, s, "call-tool visit\n"+answer+"\n", nil)
+		if err != nil {
+			t.Fatalf("Run: %v\n%s", err, errOut)
+		}
+		assertContains(t, "Out", out, "The server asks you to open a URL:\n  Authorize the bank\n  https://bank.example/authorize?x=1", want)
+	}
+}
+
 // TestRootsAndSampling: roots/list answers the working directory; sampling
 // is declined with an error the tool sees.
 func TestRootsAndSampling(t *testing.T) {
