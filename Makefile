@@ -47,8 +47,9 @@ fuzz: ## run each fuzz target for FUZZTIME executions
 		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg; \
 	done
 
-conformance: test-tools ## official MCP conformance suite against the fixture server
+conformance: test-tools ## official MCP conformance suite: the fixture server, and our client
 	bash test/conformance/run.sh
+	bash test/conformance/run-client.sh
 
 interop: test-tools ## official TypeScript SDK client against bin/mcp-server
 	MCP_REQUIRE_NODE_TOOLS=1 $(GO) test -race -count=1 -run TestTypeScriptSDKClient -v ./test/interop/
