@@ -60,6 +60,7 @@ func TestRun(t *testing.T) {
 		{name: "environment over outputs file", args: []string{"-outputs", outputs, "-c", "status"}, env: map[string]string{"MCP_SERVER_URL": "http://127.0.0.1:1/mcp"}, out: []string{"Server URL:   http://127.0.0.1:1/mcp"}},
 		{name: "bad outputs file", args: []string{"-outputs", badOutputs, "-c", "status"}, status: 2, errOut: []string{"bad.env: line 1: not KEY=VALUE"}},
 		{name: "bad environment", args: []string{"-outputs", noOutputs, "-c", "status"}, env: map[string]string{"AUTH_METHOD": "password"}, status: 2, errOut: []string{"AUTH_METHOD"}},
+		{name: "auth status through oauthclient", args: []string{"-outputs", noOutputs, "-c", "auth status"}, env: map[string]string{"MCP_SERVER_URL": url, "OAUTH_TOKEN_DIR": filepath.Join(dir, "tokens")}, out: []string{"Not logged in to " + url}},
 		{name: "version", args: []string{"-version"}, out: []string{"mcp-client dev"}},
 		{name: "unknown flag", args: []string{"-frob"}, status: 2, errOut: []string{"usage: mcp-client"}},
 		{name: "stray argument", args: []string{"list-tools"}, status: 2, errOut: []string{`unexpected argument "list-tools"`}},
