@@ -12,7 +12,7 @@ import (
 
 // OAuth is the OAuth 2.1 login for one MCP server, as the REPL uses it.
 // It authorizes the client's requests (client.Authorizer) and backs the
-// auth commands. Adapters in cmd/mcp-client wrap client/oauthclient.
+// auth commands. FlowFactory provides it with client/oauthclient.
 type OAuth interface {
 	client.Authorizer
 	// SetInteractive says whether a 401 may start a browser login
