@@ -411,7 +411,7 @@ func (r *REPL) connect(ctx context.Context, rawURL string, loud bool) error {
 	}
 	r.mu.Unlock()
 	info := c.ServerInfo()
-	msg := fmt.Sprintf("Connected to %s: %s %s, protocol %s.", rawURL, sanitize(info.ServerInfo.Name), sanitize(info.ServerInfo.Version), c.ProtocolVersion())
+	msg := fmt.Sprintf("Connected to %s: %s %s, protocol %s.", rawURL, sanitize(info.ServerInfo.Name), sanitize(info.ServerInfo.Version), sanitize(c.ProtocolVersion()))
 	if loud {
 		r.con.Printf("%s", msg)
 	} else {
