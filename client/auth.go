@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"net/http"
+
+	"mcplambda/oauth"
 )
 
 // Authorizer supplies credentials. The OAuth client (client/oauthclient)
@@ -31,7 +33,7 @@ func (t StaticToken) Authorize(_ context.Context, req *http.Request) error {
 
 // Challenge explains the refusal; the token itself never appears in it.
 func (t StaticToken) Challenge(_ context.Context, resp *http.Response) error {
-	ae := &AuthRequiredError{Status: resp.StatusCode, WWWAuthenticate: resp.Header.Get("WWW-Authenticate")}
+	ae := authRequired(resp)
 	if t == "" {
 		return ae
 	}
@@ -56,7 +58,8 @@ func isAuthChallenge(resp *http.Response) bool {
 	case http.StatusUnauthorized:
 		return true
 	case http.StatusForbidden:
-		return BearerParams(resp.Header.Get("WWW-Authenticate"))["error"] == "insufficient_scope"
+		c, _ := oauth.BearerChallenge(resp.Header)
+		return c.Param("error") == "insufficient_scope"
 	}
 	return false
 }

@@ -183,23 +183,33 @@ func TestBearerParams(t *testing.T) {
 	}
 }
 
-// FuzzBearerParams: the header is the server's (untrusted) text. The parser
-// never panics, yields lower-case names, and reads back any value written
-// as a quoted string.
-func FuzzBearerParams(f *testing.F) {
-	f.Add(`Bearer resource_metadata="https://x/.well-known/oauth-protected-resource"`, "v")
-	f.Add(`Basic realm="x", Bearer error="invalid_token"`, `a "quoted" \ value`)
-	f.Add(`Bearer a=b,,c="d\"`, "")
-	f.Fuzz(func(t *testing.T, header, value string) {
-		for k := range BearerParams(header) {
-			if k != strings.ToLower(k) {
-				t.Fatalf("name %q not lower-cased", k)
+// TestAuthChallengeFields: the Bearer challenge may come in any
+// WWW-Authenticate field, after other schemes'; a 403 is a challenge only
+// with error="insufficient_scope".
+func TestAuthChallengeFields(t *testing.T) {
+	tests := []struct {
+		name      string
+		status    int
+		fields    []string
+		challenge bool
+		scope     string
+	}{
+		{name: "401 without header", status: 401, challenge: true},
+		{name: "403 scope in second field", status: 403, fields: []string{`Basic realm="x"`, `Bearer error="insufficient_scope", scope="a b"`}, challenge: true, scope: "a b"},
+		{name: "403 scope after another scheme", status: 403, fields: []string{`DPoP algs="ES256", Bearer error=insufficient_scope, scope=a`}, challenge: true, scope: "a"},
+		{name: "403 other error", status: 403, fields: []string{`Bearer error="invalid_token"`}},
+		{name: "403 insufficient_scope of another scheme", status: 403, fields: []string{`DPoP error="insufficient_scope"`}},
+		{name: "500", status: 500, fields: []string{`Bearer error="insufficient_scope"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := &http.Response{StatusCode: tt.status, Header: http.Header{"Www-Authenticate": tt.fields}}
+			if got := isAuthChallenge(resp); got != tt.challenge {
+				t.Fatalf("isAuthChallenge = %t, want %t", got, tt.challenge)
 			}
-		}
-		quoted := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(value)
-		got := BearerParams(`Bearer realm="api", scope="` + quoted + `"`)
-		if got["scope"] != value || got["realm"] != "api" {
-			t.Fatalf("value %q read back as %q (realm %q)", value, got["scope"], got["realm"])
-		}
-	})
+			if got := authRequired(resp).Scope(); got != tt.scope {
+				t.Errorf("Scope() = %q, want %q", got, tt.scope)
+			}
+		})
+	}
 }

@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"mcplambda/mcp"
+	"mcplambda/oauth"
 )
 
 // ErrSessionExpired means the server forgot the session (404) and starting a
@@ -102,59 +104,26 @@ func (e *TimeoutError) Timeout() bool { return true }
 // Unwrap makes errors.Is(err, context.DeadlineExceeded) hold.
 func (e *TimeoutError) Unwrap() error { return errDeadline }
 
-// BearerParams parses the auth-params of the Bearer challenge in a
-// WWW-Authenticate header (RFC 6750 section 3): names are lower-cased,
-// quoted values unescaped. Other schemes' parameters are ignored.
+// BearerParams returns the auth-params of the first Bearer challenge in a
+// WWW-Authenticate header (RFC 6750 section 3), names lower-cased and quoted
+// values unescaped; an empty map when there is none. It is a convenience
+// over oauth.ParseChallenges, the parser both the client and the OAuth
+// client use.
 func BearerParams(header string) map[string]string {
-	out := map[string]string{}
-	s := header
-	inBearer := false
-	for {
-		s = strings.TrimLeft(s, " \t,")
-		if s == "" {
-			return out
-		}
-		// A token followed by space (not '=') starts a new challenge.
-		i := strings.IndexAny(s, " \t=,")
-		if i < 0 {
-			return out
-		}
-		name := s[:i]
-		rest := strings.TrimLeft(s[i:], " \t")
-		if !strings.HasPrefix(rest, "=") || strings.HasPrefix(rest, "==") {
-			inBearer = strings.EqualFold(name, "Bearer")
-			s = rest
-			if strings.HasPrefix(s, "=") { // token68 of another scheme
-				s = strings.TrimLeft(s, "=")
-			}
-			continue
-		}
-		rest = strings.TrimLeft(rest[1:], " \t")
-		var val string
-		if strings.HasPrefix(rest, `"`) {
-			var b strings.Builder
-			j := 1
-			for ; j < len(rest) && rest[j] != '"'; j++ {
-				if rest[j] == '\\' && j+1 < len(rest) {
-					j++
-				}
-				b.WriteByte(rest[j])
-			}
-			val = b.String()
-			if j < len(rest) {
-				j++
-			}
-			s = rest[j:]
-		} else {
-			j := strings.IndexAny(rest, " \t,")
-			if j < 0 {
-				j = len(rest)
-			}
-			val, s = rest[:j], rest[j:]
-		}
-		if inBearer {
-			out[strings.ToLower(name)] = val
-		}
+	c, ok := oauth.BearerChallenge(http.Header{"Www-Authenticate": {header}})
+	if !ok {
+		return map[string]string{}
+	}
+	return c.Params
+}
+
+// authRequired describes a refusal. Every WWW-Authenticate field is kept
+// (joined as RFC 9110 section 5.3 allows), since the Bearer challenge need
+// not be the first.
+func authRequired(resp *http.Response) *AuthRequiredError {
+	return &AuthRequiredError{
+		Status:          resp.StatusCode,
+		WWWAuthenticate: strings.Join(resp.Header.Values("WWW-Authenticate"), ", "),
 	}
 }
 

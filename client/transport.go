@@ -76,7 +76,7 @@ func (c *Client) send(ctx context.Context, r httpReq) (*http.Response, error) {
 			return resp, nil
 		}
 		drain(resp)
-		ae := &AuthRequiredError{Status: resp.StatusCode, WWWAuthenticate: resp.Header.Get("WWW-Authenticate")}
+		ae := authRequired(resp)
 		if c.opts.Auth == nil {
 			return nil, ae
 		}

@@ -23,13 +23,10 @@ func FetchAuthorizationServerMetadata(ctx context.Context, client *http.Client, 
 	if err != nil {
 		return nil, err
 	}
-	if client == nil {
-		client = http.DefaultClient
-	}
 	var errs []error
 	for _, u := range urls {
 		var md AuthorizationServerMetadata
-		status, err := getJSON(ctx, client, u, &md)
+		status, err := FetchJSON(ctx, client, u, maxMetadataBytes, &md)
 		if err != nil {
 			if status == http.StatusNotFound {
 				continue
@@ -48,8 +45,15 @@ func FetchAuthorizationServerMetadata(ctx context.Context, client *http.Client, 
 	return nil, errors.Join(errs...)
 }
 
-// getJSON fetches a bounded JSON document; it returns the HTTP status.
-func getJSON(ctx context.Context, client *http.Client, url string, v any) (int, error) {
+// FetchJSON GETs url and decodes its JSON body into v, reading at most
+// limit bytes: documents from the network (metadata, JWKS, registrations)
+// are not trusted to be small. ctx bounds the whole exchange, the body
+// included; client's own Timeout applies too. It returns the HTTP status
+// (0 when there was no answer); any status but 200 is an error.
+func FetchJSON(ctx context.Context, client *http.Client, url string, limit int64, v any) (int, error) {
+	if client == nil {
+		client = http.DefaultClient
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, err
@@ -61,18 +65,24 @@ func getJSON(ctx context.Context, client *http.Client, url string, v any) (int, 
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		// Drained a little so the connection can be reused.
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 		return resp.StatusCode, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxMetadataBytes+1))
+	return resp.StatusCode, ReadJSON(resp.Body, limit, v)
+}
+
+// ReadJSON decodes one JSON document of at most limit bytes from r.
+func ReadJSON(r io.Reader, limit int64, v any) error {
+	body, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
-		return resp.StatusCode, err
+		return err
 	}
-	if len(body) > maxMetadataBytes {
-		return resp.StatusCode, fmt.Errorf("document larger than %d bytes", maxMetadataBytes)
+	if int64(len(body)) > limit {
+		return fmt.Errorf("document larger than %d bytes", limit)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return resp.StatusCode, fmt.Errorf("not a JSON metadata document: %w", err)
+		return fmt.Errorf("not a valid JSON document: %w", err)
 	}
-	return resp.StatusCode, nil
+	return nil
 }

@@ -2,7 +2,6 @@ package oauthclient
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -247,37 +246,8 @@ func isLoopbackHost(host string) bool {
 func getJSON(ctx context.Context, hc *http.Client, u string, v any) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return resp.StatusCode, fmt.Errorf("HTTP %d", resp.StatusCode)
-	}
-	if err := decodeBounded(resp.Body, v); err != nil {
-		return resp.StatusCode, err
-	}
-	return resp.StatusCode, nil
+	return oauth.FetchJSON(ctx, hc, u, maxDocumentBytes, v)
 }
 
 // decodeBounded decodes one JSON document of at most maxDocumentBytes.
-func decodeBounded(r io.Reader, v any) error {
-	body, err := io.ReadAll(io.LimitReader(r, maxDocumentBytes+1))
-	if err != nil {
-		return err
-	}
-	if len(body) > maxDocumentBytes {
-		return fmt.Errorf("document larger than %d bytes", maxDocumentBytes)
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("not a valid JSON document: %w", err)
-	}
-	return nil
-}
+func decodeBounded(r io.Reader, v any) error { return oauth.ReadJSON(r, maxDocumentBytes, v) }

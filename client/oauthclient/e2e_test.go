@@ -26,6 +26,7 @@ import (
 	"mcplambda/client/oauthclient"
 	"mcplambda/greetings"
 	"mcplambda/mcp"
+	"mcplambda/oauth"
 	"mcplambda/server"
 	"mcplambda/test/oidc"
 )
@@ -110,7 +111,7 @@ func call(ctx context.Context, f *oauthclient.Flow, endpoint, sessionID, body st
 		if err != nil {
 			return nil, nil, err
 		}
-		ch, _ := oauthclient.BearerChallenge(resp.Header)
+		ch, _ := oauth.BearerChallenge(resp.Header)
 		retryable := resp.StatusCode == http.StatusUnauthorized ||
 			resp.StatusCode == http.StatusForbidden && ch.Param("error") == "insufficient_scope"
 		if !retryable || attempt == 2 {

@@ -29,6 +29,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"mcplambda/oauth"
 )
 
 // DefaultRedirectURI is where the authorization server sends the browser
@@ -420,7 +422,7 @@ func (f *Flow) credentialsFor(tok *Tokens) (clientCredentials, error) {
 // Otherwise it returns an error; one wrapping ErrLoginRequired when a
 // login is what is missing.
 func (f *Flow) Challenge(ctx context.Context, resp *http.Response) error {
-	ch, _ := BearerChallenge(resp.Header)
+	ch, _ := oauth.BearerChallenge(resp.Header)
 	f.mu.Lock()
 	if u := ch.Param("resource_metadata"); u != "" && u != f.metadataURL {
 		f.metadataURL, f.disc = u, nil
@@ -457,7 +459,7 @@ func (f *Flow) Challenge(ctx context.Context, resp *http.Response) error {
 	return fmt.Errorf("unexpected HTTP %d challenge", resp.StatusCode)
 }
 
-func describe(ch Challenge) string {
+func describe(ch oauth.Challenge) string {
 	s := ""
 	if e := ch.Param("error"); e != "" {
 		s += ", " + printable(e, 64)
@@ -473,7 +475,7 @@ func tokenHash(s string) string {
 	return string(sum[:])
 }
 
-func (f *Flow) onUnauthorized(ctx context.Context, cur *Tokens, ch Challenge) error {
+func (f *Flow) onUnauthorized(ctx context.Context, cur *Tokens, ch oauth.Challenge) error {
 	f.mu.Lock()
 	refreshedAlready := cur != nil && f.refreshedAt == tokenHash(cur.AccessToken)
 	f.mu.Unlock()
@@ -502,7 +504,7 @@ func (f *Flow) onUnauthorized(ctx context.Context, cur *Tokens, ch Challenge) er
 	return f.loginLocked(ctx, nil)
 }
 
-func (f *Flow) stepUp(ctx context.Context, cur *Tokens, ch Challenge) error {
+func (f *Flow) stepUp(ctx context.Context, cur *Tokens, ch oauth.Challenge) error {
 	var want []string
 	if cur != nil {
 		want = append(want, cur.Scopes...)

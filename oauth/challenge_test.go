@@ -1,8 +1,9 @@
-package oauthclient
+package oauth
 
 import (
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -106,15 +107,19 @@ func TestBearerChallenge(t *testing.T) {
 	}
 }
 
+// FuzzParseChallenges: the header is the server's (untrusted) text. The
+// parser never panics, yields schemes and lower-case parameter names, and
+// reads back any value written as a quoted string.
 func FuzzParseChallenges(f *testing.F) {
 	for _, s := range []string{
 		`Bearer resource_metadata="https://h/x", scope="a b"`,
 		`Basic realm="x", Bearer error="invalid_token"`,
-		`Negotiate abc==`, `Bearer "\`, `=,=,"`, `Bearer a=,b="`,
+		`Negotiate abc==`, `Bearer "\`, `=,=,"`, `Bearer a=,b="`, `Bearer a=b,,c="d\"`,
 	} {
-		f.Add(s)
+		f.Add(s, "v")
 	}
-	f.Fuzz(func(t *testing.T, s string) {
+	f.Add(`Bearer`, `a "quoted" \ value, with=signs`)
+	f.Fuzz(func(t *testing.T, s, value string) {
 		for _, c := range ParseChallenges([]string{s}) {
 			if c.Scheme == "" {
 				t.Fatalf("empty scheme from %q", s)
@@ -122,6 +127,32 @@ func FuzzParseChallenges(f *testing.F) {
 			if c.Params == nil {
 				t.Fatalf("nil params from %q", s)
 			}
+			for k := range c.Params {
+				if k != strings.ToLower(k) {
+					t.Fatalf("name %q not lower-cased", k)
+				}
+			}
+		}
+		if len(value) > maxChallengeHeader/2 {
+			return // would be cut by the size bound
+		}
+		quoted := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(value)
+		got, ok := BearerChallenge(http.Header{"Www-Authenticate": {`Bearer realm="api", scope="` + quoted + `"`}})
+		if !ok || got.Param("scope") != value || got.Param("realm") != "api" {
+			t.Fatalf("value %q read back as %q (realm %q)", value, got.Param("scope"), got.Param("realm"))
 		}
 	})
+}
+
+func TestChallengeSizeBound(t *testing.T) {
+	big := `Basic realm="` + strings.Repeat("x", maxChallengeHeader) + `"`
+	got := ParseChallenges([]string{big, `Bearer scope="a"`})
+	for _, c := range got {
+		if strings.EqualFold(c.Scheme, "Bearer") {
+			t.Fatalf("a challenge past the %d-byte bound was parsed: %#v", maxChallengeHeader, c)
+		}
+	}
+	if len(got) != 1 || got[0].Scheme != "Basic" {
+		t.Fatalf("got %#v, want the one (truncated) Basic challenge", got)
+	}
 }

@@ -1,4 +1,4 @@
-package oauthclient
+package oauth
 
 import (
 	"net/http"
@@ -6,7 +6,10 @@ import (
 )
 
 // Challenge is one challenge of a WWW-Authenticate header (RFC 9110 section
-// 11.6.1): a scheme with either a token68 or auth-params.
+// 11.6.1): a scheme with either a token68 or auth-params. The resource
+// server writes such challenges (RFC 6750, RFC 9728); the MCP client and its
+// OAuth client read them with ParseChallenges, the one parser of this
+// repository, because the header is the server's text and is not trusted.
 type Challenge struct {
 	Scheme  string
 	Token68 string
@@ -21,8 +24,9 @@ func (c Challenge) Param(name string) string { return c.Params[strings.ToLower(n
 // Scopes returns the space-separated scope parameter as a list.
 func (c Challenge) Scopes() []string { return strings.Fields(c.Param("scope")) }
 
-// maxChallengeHeader bounds the header text parsed: a resource server's
-// challenge is a few hundred bytes; anything far larger is not worth reading.
+// maxChallengeHeader bounds the header text parsed, all fields together: a
+// resource server's challenge is a few hundred bytes; anything far larger
+// is not worth reading.
 const maxChallengeHeader = 16 << 10
 
 // ParseChallenges parses every WWW-Authenticate field value in values. It
@@ -30,10 +34,15 @@ const maxChallengeHeader = 16 << 10
 // slightly wrong still yields what can be understood.
 func ParseChallenges(values []string) []Challenge {
 	var out []Challenge
+	budget := maxChallengeHeader
 	for _, v := range values {
-		if len(v) > maxChallengeHeader {
-			v = v[:maxChallengeHeader]
+		if budget <= 0 {
+			break
 		}
+		if len(v) > budget {
+			v = v[:budget]
+		}
+		budget -= len(v)
 		out = append(out, parseChallengeField(v)...)
 	}
 	return out
@@ -50,21 +59,21 @@ func BearerChallenge(h http.Header) (Challenge, bool) {
 	return Challenge{}, false
 }
 
-type lexer struct {
+type challengeLexer struct {
 	s string
 	i int
 }
 
-func (l *lexer) more() bool { return l.i < len(l.s) }
-func (l *lexer) peek() byte { return l.s[l.i] }
+func (l *challengeLexer) more() bool { return l.i < len(l.s) }
+func (l *challengeLexer) peek() byte { return l.s[l.i] }
 
-func (l *lexer) skipSpace() {
+func (l *challengeLexer) skipSpace() {
 	for l.more() && (l.peek() == ' ' || l.peek() == '\t') {
 		l.i++
 	}
 }
 
-func (l *lexer) token() string {
+func (l *challengeLexer) token() string {
 	start := l.i
 	for l.more() && isTokenChar(l.peek()) {
 		l.i++
@@ -75,7 +84,7 @@ func (l *lexer) token() string {
 // bareValue reads an unquoted parameter value. RFC 9110 allows only token
 // characters, but servers send unquoted URLs and scopes ("a:b"), so it reads
 // up to the next separator.
-func (l *lexer) bareValue() string {
+func (l *challengeLexer) bareValue() string {
 	start := l.i
 	for l.more() && l.peek() != ',' && l.peek() != ' ' && l.peek() != '\t' {
 		l.i++
@@ -85,7 +94,7 @@ func (l *lexer) bareValue() string {
 
 // quoted reads a quoted-string starting at the opening quote, undoing
 // quoted-pairs. An unterminated string runs to the end of the field.
-func (l *lexer) quoted() string {
+func (l *challengeLexer) quoted() string {
 	l.i++ // opening quote
 	var b strings.Builder
 	for l.more() {
@@ -108,7 +117,7 @@ func (l *lexer) quoted() string {
 
 // token68 reads a token68 if one starts here and is the whole credential
 // part of the challenge (followed by the end of the field or a comma).
-func (l *lexer) token68() (string, bool) {
+func (l *challengeLexer) token68() (string, bool) {
 	j := l.i
 	for j < len(l.s) && isToken68Char(l.s[j]) {
 		j++
@@ -132,7 +141,7 @@ func (l *lexer) token68() (string, bool) {
 }
 
 func parseChallengeField(s string) []Challenge {
-	l := &lexer{s: s}
+	l := &challengeLexer{s: s}
 	var out []Challenge
 	for {
 		for l.more() && (l.peek() == ' ' || l.peek() == '\t' || l.peek() == ',') {
@@ -162,7 +171,7 @@ func parseChallengeField(s string) []Challenge {
 
 // params reads auth-params until the next challenge begins (a token not
 // followed by "=") or the field ends.
-func (l *lexer) params(c *Challenge) {
+func (l *challengeLexer) params(c *Challenge) {
 	for {
 		l.skipSpace()
 		start := l.i
