@@ -114,12 +114,11 @@ ensure_permission() {
 
 ensure_permission "$FUNCTION_NAME" "apigateway-$api_id" "arn:aws:execute-api:$AWS_REGION:$acct:$api_id/*"
 
-existing_responses=$(aws_text apigateway get-gateway-responses --rest-api-id "$api_id" \
-	--query "items[?defaultResponse==\`false\`].responseType")
 if [[ $mode == oauth ]]; then
 	# No authorizer: the server answers 401/403 itself. Leftovers of an earlier
 	# AUTH=lambda deployment would only confuse.
-	for type in $existing_responses; do
+	for type in $(aws_text apigateway get-gateway-responses --rest-api-id "$api_id" \
+		--query "items[?defaultResponse==\`false\`].responseType"); do
 		aws apigateway delete-gateway-response --rest-api-id "$api_id" --response-type "$type"
 	done
 else

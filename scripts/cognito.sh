@@ -95,7 +95,8 @@ old_identifier=$(state_get COGNITO_RESOURCE_SERVER_CREATED)
 
 # App client: public, authorization code + PKCE only. update-user-pool-client
 # resets every field it is not given, so both paths send the full settings.
-client_settings=$(jq -nc --arg p "$pool_id" --arg n "$CLIENT_NAME" --arg cb "$OAUTH_CALLBACK_URL" --arg s "$(mcp_scope)" '{
+client_settings=$(jq -nc --arg p "$pool_id" --arg n "$CLIENT_NAME" --arg cb "$OAUTH_CALLBACK_URL" --arg s "$(mcp_scope)" \
+	--arg rot "$REFRESH_TOKEN_ROTATION" '{
 	UserPoolId: $p, ClientName: $n,
 	AllowedOAuthFlows: ["code"], AllowedOAuthFlowsUserPoolClient: true,
 	AllowedOAuthScopes: ["openid", $s], CallbackURLs: [$cb], LogoutURLs: [$cb],
@@ -104,7 +105,7 @@ client_settings=$(jq -nc --arg p "$pool_id" --arg n "$CLIENT_NAME" --arg cb "$OA
 	PreventUserExistenceErrors: "ENABLED", EnableTokenRevocation: true,
 	AccessTokenValidity: 60, IdTokenValidity: 60, RefreshTokenValidity: 30,
 	TokenValidityUnits: {AccessToken: "minutes", IdToken: "minutes", RefreshToken: "days"},
-	RefreshTokenRotation: {Feature: "ENABLED", RetryGracePeriodSeconds: 10}
+	RefreshTokenRotation: ({Feature: $rot} + (if $rot == "ENABLED" then {RetryGracePeriodSeconds: 10} else {} end))
 }')
 client_id=""
 if [[ -z ${new_pool:-} ]]; then

@@ -62,6 +62,9 @@ load_env_file "${DEPLOY_ENV_FILE:-$ROOT_DIR/deploy.env}"
 : "${LOG_RETENTION_DAYS:=14}"
 : "${LOG_LEVEL:=info}"
 : "${OAUTH_CALLBACK_URL:=http://localhost:8000/callback}"
+# A used refresh token is replaced by a new one (theft is detected on reuse).
+# DISABLED for pools on a feature plan without rotation.
+: "${REFRESH_TOKEN_ROTATION:=ENABLED}"
 : "${CUSTOM_DOMAIN:=}"
 : "${BASE_PATH:=}"
 : "${COGNITO_USER_POOL_ID:=}"
@@ -97,6 +100,8 @@ export ARCH GOARCH
 if ! [[ $TIMEOUT =~ ^[0-9]+$ ]] || ((TIMEOUT < 1 || TIMEOUT > 900)); then
 	die "TIMEOUT must be 1..900 seconds"
 fi
+[[ $REFRESH_TOKEN_ROTATION == ENABLED || $REFRESH_TOKEN_ROTATION == DISABLED ]] ||
+	die "REFRESH_TOKEN_ROTATION must be ENABLED or DISABLED"
 if ! [[ $AUTHORIZER_RESULT_TTL =~ ^[0-9]+$ ]] || ((AUTHORIZER_RESULT_TTL > 3600)); then
 	die "AUTHORIZER_RESULT_TTL must be 0..3600 seconds"
 fi

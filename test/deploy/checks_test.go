@@ -501,6 +501,21 @@ func testOAuth(t *testing.T, e *env) {
 		t.Errorf("redeploy waited %d times for the function update, want 2 (code, configuration)", n)
 	}
 
+	// deploy-outputs rewrites the same file from the recorded state alone.
+	if err := os.Remove(filepath.Join(e.deploy, "outputs.env")); err != nil {
+		t.Fatal(err)
+	}
+	e.resetCalls()
+	if out := e.make(nil, "deploy-outputs"); !strings.Contains(out, "OAUTH_CLIENT_ID="+cg.client) {
+		t.Errorf("deploy-outputs printed:\n%s", out)
+	}
+	if got := readEnvFile(t, filepath.Join(e.deploy, "outputs.env")); !maps.Equal(got, wantOut) {
+		t.Errorf("outputs.env from deploy-outputs:\n got %v\nwant %v", got, wantOut)
+	}
+	if data, err := os.ReadFile(e.calls); err == nil && len(data) > 0 {
+		t.Errorf("deploy-outputs called AWS:\n%s", data)
+	}
+
 	e.make(nil, "destroy")
 	e.checkGone()
 }

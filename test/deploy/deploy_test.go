@@ -137,7 +137,10 @@ func (e *env) make(extra []string, args ...string) string {
 	if !regexp.MustCompile(`(?m)^-?include\s+deploy\.mk`).Match(mk) {
 		args = append([]string{"-f", "Makefile", "-f", "deploy.mk"}, args...)
 	}
-	return e.run(extra, "make", append([]string{"--no-print-directory"}, args...)...)
+	before := len(e.callsOf("", ""))
+	out := e.run(extra, "make", append([]string{"--no-print-directory"}, args...)...)
+	e.t.Logf("make %s: %d AWS CLI calls", strings.Join(args, " "), len(e.callsOf("", ""))-before)
+	return out
 }
 
 // aws runs the AWS CLI (not through the shim) and decodes its JSON answer.
@@ -161,16 +164,24 @@ func (e *env) aws(v any, args ...string) {
 	}
 }
 
-// callsOf returns the recorded argument lists of "aws SERVICE OP" calls.
+// callsOf returns the recorded argument lists of "aws SERVICE OP" calls
+// (of every call when service is empty).
 func (e *env) callsOf(service, op string) [][]string {
 	e.t.Helper()
 	data, err := os.ReadFile(e.calls)
-	if err != nil {
+	if err != nil && !os.IsNotExist(err) {
 		e.t.Fatal(err)
 	}
 	var found [][]string
 	for _, line := range strings.Split(string(data), "\n") {
+		if line == "" {
+			continue
+		}
 		args := strings.Split(strings.TrimSuffix(line, "\x1f"), "\x1f")
+		if service == "" {
+			found = append(found, args)
+			continue
+		}
 		// Global options such as --output may come first.
 		i := 0
 		for i < len(args) && strings.HasPrefix(args[i], "--") {
