@@ -110,6 +110,7 @@ func Discover(ctx context.Context, hc *http.Client, mcpURL, resourceMetadataURL 
 	if err := CheckAuthServer(as); err != nil {
 		return nil, err
 	}
+	fillCognitoGaps(as)
 	d.AuthServer = *as
 	return d, nil
 }
@@ -159,7 +160,34 @@ var cognitoIssuerPattern = regexp.MustCompile(`^https://cognito-idp\.[a-z]{2}(-[
 // challenges to every server anyway. (The MCP server of this repository
 // avoids the question when COGNITO_DOMAIN is set by publishing metadata
 // that includes the field.)
+//
+// Cognito's other gaps, handled deliberately: it has no RFC 8414 document,
+// so discovery falls through to the OpenID Connect location; its discovery
+// names no revocation endpoint although it has one (filled in, see
+// fillCognitoGaps); it offers no dynamic registration, so a client must be
+// configured (OAUTH_CLIENT_ID), which the error says; its refresh grant
+// does not rotate refresh tokens by default and its token responses omit
+// scope, so the old refresh token and the requested scopes are kept.
 func CognitoIssuer(issuer string) bool { return cognitoIssuerPattern.MatchString(issuer) }
+
+// fillCognitoGaps supplies what a Cognito user pool's discovery document
+// leaves out although the pool offers it: the RFC 7009 revocation endpoint,
+// which Cognito serves next to its token endpoint on the pool's domain
+// (/oauth2/revoke; it revokes a refresh token and the access tokens issued
+// from it). Without it, logout could only forget tokens that stay valid.
+// Only a Cognito issuer whose token endpoint is Cognito's /oauth2/token
+// over HTTPS gets one, so no other server's endpoints are guessed.
+func fillCognitoGaps(as *oauth.AuthorizationServerMetadata) {
+	if as.RevocationEndpoint != "" || !CognitoIssuer(as.Issuer) {
+		return
+	}
+	u, err := url.Parse(as.TokenEndpoint)
+	if err != nil || u.Scheme != "https" || u.Path != "/oauth2/token" || u.RawQuery != "" {
+		return
+	}
+	u.Path = "/oauth2/revoke"
+	as.RevocationEndpoint = u.String()
+}
 
 // CanonicalResource is the canonical form of an MCP server URL (the MCP
 // authorization specification, RFC 8707): absolute, scheme and host in lower

@@ -314,6 +314,32 @@ func TestCheckAuthServerCognitoException(t *testing.T) {
 	}
 }
 
+// Cognito's discovery names no revocation endpoint; the pool's domain has
+// one, which logout needs. Nothing is guessed for other servers.
+func TestFillCognitoGaps(t *testing.T) {
+	const pool = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123xyz"
+	const domain = "https://my-app.auth.us-east-1.amazoncognito.com"
+	tests := []struct {
+		name, issuer, token, revocation, want string
+	}{
+		{name: "cognito", issuer: pool, token: domain + "/oauth2/token", want: domain + "/oauth2/revoke"},
+		{name: "custom domain", issuer: pool, token: "https://auth.example.com/oauth2/token", want: "https://auth.example.com/oauth2/revoke"},
+		{name: "advertised one kept", issuer: pool, token: domain + "/oauth2/token", revocation: "https://r.example/revoke", want: "https://r.example/revoke"},
+		{name: "not cognito", issuer: "https://as.example", token: "https://as.example/oauth2/token"},
+		{name: "unexpected token path", issuer: pool, token: domain + "/token"},
+		{name: "token endpoint not https", issuer: pool, token: "http://127.0.0.1/oauth2/token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			md := oauth.AuthorizationServerMetadata{Issuer: tt.issuer, TokenEndpoint: tt.token, RevocationEndpoint: tt.revocation}
+			fillCognitoGaps(&md)
+			if md.RevocationEndpoint != tt.want {
+				t.Errorf("revocation endpoint %q, want %q", md.RevocationEndpoint, tt.want)
+			}
+		})
+	}
+}
+
 func TestCanonicalResource(t *testing.T) {
 	tests := []struct{ in, want, err string }{
 		{in: "https://API.Example.com/mcp", want: "https://api.example.com/mcp"},

@@ -763,6 +763,9 @@ func (f *Flow) Logout(ctx context.Context) error {
 			}
 		}
 	}
+	if tok.RevocationEndpoint == "" {
+		fmt.Fprintf(f.cfg.Out, "The authorization server offers no token revocation: the tokens are deleted here but stay valid at %s until they expire.\n", tok.Issuer)
+	}
 	if err := f.store.DeleteTokens(tok.ServerURL, tok.Issuer); err != nil {
 		errs = append(errs, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -586,4 +587,97 @@ func TestChallengeWithoutScope(t *testing.T) {
 	if err := f.Challenge(t.Context(), refusal(500, "")); err == nil {
 		t.Error("a 500 was taken for a challenge")
 	}
+}
+
+// A 401 for a token the clock thinks valid (revoked, or the server's clock
+// disagrees) is answered with one refresh; the rotated refresh token is
+// stored; a second 401 for the refreshed token does not refresh again but
+// asks for a login; a 401 for a token already replaced just retries.
+func TestRefreshOnceOn401(t *testing.T) {
+	a := newTestAS(t)
+	var mu sync.Mutex
+	refreshes := 0
+	a.answer = func(form url.Values) (int, string) {
+		if form.Get("grant_type") != "refresh_token" {
+			return 200, `{"access_token":"at-1","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-1"}`
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		refreshes++
+		n := refreshes + 1
+		return 200, fmt.Sprintf(`{"access_token":"at-%d","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-%d"}`, n, n)
+	}
+	countRefreshes := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return refreshes
+	}
+	var out syncBuffer
+	f := newTestFlow(t, a, (&callbackBrowser{tweak: withState("c")}).open, func(c *Config) { c.Out = &out })
+	if err := f.Login(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	refusal := func(sent string) *http.Response {
+		req, _ := http.NewRequest(http.MethodPost, a.resource(), nil)
+		req.Header.Set("Authorization", "Bearer "+sent)
+		return &http.Response{StatusCode: 401, Request: req, Header: http.Header{
+			"Www-Authenticate": {`Bearer error="invalid_token", error_description="the token has expired"`}}}
+	}
+
+	if err := f.Challenge(t.Context(), refusal("at-1")); err != nil {
+		t.Fatalf("first 401: %v, want a refresh and a retry", err)
+	}
+	if n := countRefreshes(); n != 1 {
+		t.Fatalf("%d refreshes after the first 401, want 1", n)
+	}
+	stored, err := f.store.LoadTokens(f.server)
+	if err != nil || stored == nil || stored.AccessToken != "at-2" || stored.RefreshToken != "rt-2" {
+		t.Fatalf("stored after the refresh: %+v, %v; want at-2 and the rotated rt-2", stored, err)
+	}
+
+	// A request sent with at-1 before the refresh comes back: retry with at-2.
+	if err := f.Challenge(t.Context(), refusal("at-1")); err != nil || countRefreshes() != 1 {
+		t.Fatalf("late 401 for the replaced token: %v, %d refreshes; want a plain retry", err, countRefreshes())
+	}
+
+	err = f.Challenge(t.Context(), refusal("at-2"))
+	if !errors.Is(err, ErrLoginRequired) || !strings.Contains(err.Error(), "the token has expired") {
+		t.Fatalf("401 for the refreshed token: %v, want ErrLoginRequired with the server's reason", err)
+	}
+	if n := countRefreshes(); n != 1 {
+		t.Errorf("%d refreshes, want 1: a token refreshed because of a 401 is not refreshed again", n)
+	}
+
+	// No revocation endpoint: logout deletes and says the tokens live on.
+	if err := f.Logout(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := f.Status(); err != nil || st.LoggedIn {
+		t.Errorf("after logout: %+v, %v", st, err)
+	}
+	if left, _ := f.store.LoadTokens(f.server); left != nil {
+		t.Error("logout left the tokens in the store")
+	}
+	if !strings.Contains(out.String(), "offers no token revocation") {
+		t.Errorf("logout without revocation did not say the tokens stay valid:\n%s", out.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the Flow's writes and the test's
+// reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
