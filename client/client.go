@@ -396,16 +396,62 @@ func (c *Client) deleteSession(ctx context.Context, sess session) error {
 }
 
 // requestContext bounds one request by the caller's context, the client's
-// lifetime and RequestTimeout; contextError tells which one ended it.
+// lifetime and RequestTimeout; contextError tells which one ended it. The
+// timeout is the server's time to answer: the time an Authorizer spends in
+// Challenge (a person logging in through the browser, which has its own
+// limit) is not counted (see pauseRequestTimer).
 func (c *Client) requestContext(ctx context.Context, method string) (context.Context, context.CancelFunc) {
 	ctx, cancelCause := context.WithCancelCause(ctx)
 	stop := context.AfterFunc(c.ctx, func() { cancelCause(ErrClosed) })
-	cancel := func() { stop(); cancelCause(context.Canceled) }
+	var rt *requestTimer
 	if c.timeout > 0 {
-		tctx, tcancel := context.WithTimeoutCause(ctx, c.timeout, &TimeoutError{Method: method, After: c.timeout})
-		return tctx, func() { tcancel(); cancel() }
+		te := &TimeoutError{Method: method, After: c.timeout}
+		rt = &requestTimer{left: c.timeout, since: time.Now()}
+		rt.t = time.AfterFunc(c.timeout, func() { cancelCause(te) })
+		ctx = context.WithValue(ctx, requestTimerKey{}, rt)
 	}
-	return ctx, cancel
+	return ctx, func() {
+		if rt != nil {
+			rt.t.Stop()
+		}
+		stop()
+		cancelCause(context.Canceled)
+	}
+}
+
+// requestTimer is RequestTimeout's clock for one request, stopped while
+// the request waits for something other than the server.
+type requestTimer struct {
+	mu     sync.Mutex
+	t      *time.Timer
+	left   time.Duration
+	since  time.Time
+	paused bool
+}
+
+type requestTimerKey struct{}
+
+// pauseRequestTimer stops ctx's request timer (if any) until the returned
+// function is called.
+func pauseRequestTimer(ctx context.Context) (resume func()) {
+	rt, _ := ctx.Value(requestTimerKey{}).(*requestTimer)
+	if rt == nil {
+		return func() {}
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.paused || !rt.t.Stop() {
+		return func() {} // already paused, or already fired
+	}
+	rt.paused = true
+	rt.left -= time.Since(rt.since)
+	return func() {
+		rt.mu.Lock()
+		defer rt.mu.Unlock()
+		rt.paused = false
+		rt.since = time.Now()
+		rt.t.Reset(max(rt.left, 0))
+	}
 }
 
 // contextError replaces an error caused by the end of ctx with the reason

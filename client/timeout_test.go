@@ -118,3 +118,41 @@ func TestConnectTimeout(t *testing.T) {
 		t.Errorf("initialize was cancelled with a notification (%d); the spec forbids it", n)
 	}
 }
+
+// slowLogin is an Authorizer whose Challenge takes longer than the request
+// timeout, as a person logging in through the browser does.
+type slowLogin struct {
+	renewingAuth
+	hold time.Duration
+}
+
+func (a *slowLogin) Challenge(ctx context.Context, resp *http.Response) error {
+	t := time.NewTimer(a.hold)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	return a.renewingAuth.Challenge(ctx, resp)
+}
+
+// The request timeout measures the server, not the login a 401 leads to:
+// a Challenge that outlasts RequestTimeout still ends in a session.
+func TestTimeoutPausedDuringChallenge(t *testing.T) {
+	checkGoroutines(t)
+	s := newTestServerWith(t, nil, server.HandlerOptions{Auth: tokenAuth})
+	const limit = 2 * time.Second // what the exchanges themselves may take, on a loaded machine
+	auth := &slowLogin{renewingAuth: renewingAuth{tokens: []string{"stale", "good"}}, hold: limit + limit/2}
+	c, err := Connect(testContext(t), Options{URL: s.url, Auth: auth, RequestTimeout: limit})
+	if err != nil {
+		t.Fatalf("connect with a login longer than the request timeout: %v", err)
+	}
+	defer c.Disconnect()
+	if got := auth.challenges; !equalInts(got, []int{401}) {
+		t.Errorf("challenges %v, want one 401", got)
+	}
+	if err := c.Ping(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -83,7 +83,10 @@ func (c *Client) send(ctx context.Context, r httpReq) (*http.Response, error) {
 		if attempt >= maxAuthRetries {
 			return nil, fmt.Errorf("still refused after %d renewed credentials: %w", attempt, ae)
 		}
-		if err := c.opts.Auth.Challenge(ctx, resp); err != nil {
+		resume := pauseRequestTimer(ctx)
+		err = c.opts.Auth.Challenge(ctx, resp)
+		resume()
+		if err != nil {
 			return nil, err
 		}
 	}
