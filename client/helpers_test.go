@@ -66,6 +66,17 @@ func (p *proxy) setHook(h func(w http.ResponseWriter, r *http.Request, body []by
 	p.mu.Unlock()
 }
 
+// answerVerb answers every request with that HTTP verb with status alone.
+func (p *proxy) answerVerb(verb string, status int) {
+	p.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
+		if r.Method != verb {
+			return false
+		}
+		w.WriteHeader(status)
+		return true
+	})
+}
+
 func (p *proxy) requests() []seenReq {
 	p.mu.Lock()
 	defer p.mu.Unlock()

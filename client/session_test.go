@@ -189,13 +189,7 @@ func TestCloseAndDisconnect(t *testing.T) {
 			checkGoroutines(t)
 			s := newTestServer(t, nil)
 			if tt.deleteCode != 0 {
-				s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-					if r.Method != http.MethodDelete {
-						return false
-					}
-					w.WriteHeader(tt.deleteCode)
-					return true
-				})
+				s.proxy.answerVerb(http.MethodDelete, tt.deleteCode)
 			}
 			ev := newStreamEvents()
 			c, err := Connect(testContext(t), Options{URL: s.url, OpenStandaloneStream: true, OnStandaloneStream: ev.note})

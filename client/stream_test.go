@@ -78,13 +78,7 @@ func TestStandaloneStream(t *testing.T) {
 func TestStandaloneStreamNotOffered(t *testing.T) {
 	checkGoroutines(t)
 	s := newTestServer(t, nil)
-	s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-		if r.Method != http.MethodGet {
-			return false
-		}
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		return true
-	})
+	s.proxy.answerVerb(http.MethodGet, http.StatusMethodNotAllowed)
 	ev := newStreamEvents()
 	c := connect(t, Options{URL: s.url, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
 	if err := receive(t, ev.ended, "the end of the GET stream"); err != nil {
