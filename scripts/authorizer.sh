@@ -23,7 +23,7 @@ else
 	(cd "$build_dir" && zip -q -X "$zip_file" bootstrap)
 fi
 
-env_json=$(auth_env_json | jq --arg l "$LOG_LEVEL" '. + {LOG_LEVEL: $l}')
+env_json=$(auth_env_json)
 env_file=$(write_env_file "$AUTHORIZER_NAME" "$env_json")
 settings=(--role "$(role_arn "$AUTHORIZER_ROLE_NAME")" --runtime provided.al2023 --handler bootstrap
 	--memory-size "$AUTHORIZER_MEMORY_SIZE" --timeout "$AUTHORIZER_TIMEOUT"

@@ -554,7 +554,7 @@ func testLambda(t *testing.T, e *env) {
 	})
 	authz := fns[e.authzFn]
 	e.checkFunction(authz, "Zip", "arm64", 256, 10, map[string]string{
-		"MCP_RESOURCE_URL": url, "API_KEY_SHA256": hash, "LOG_LEVEL": "info",
+		"MCP_RESOURCE_URL": url, "API_KEY_SHA256": hash,
 	})
 	var conf struct{ Runtime, Handler string }
 	e.aws(&conf, "lambda", "get-function-configuration", "--function-name", e.authzFn)
@@ -643,10 +643,11 @@ func testLambda(t *testing.T, e *env) {
 	jwtEnv := map[string]string{
 		"MCP_RESOURCE_URL": url, "COGNITO_REGION": region, "COGNITO_USER_POOL_ID": poolID,
 		"COGNITO_ALLOWED_CLIENT_IDS": clientID, "COGNITO_DOMAIN": host,
-		"OAUTH_REQUIRED_SCOPES": url + "/mcp", "OAUTH_ALLOW_MISSING_AUDIENCE": "true", "LOG_LEVEL": "warn",
+		"OAUTH_REQUIRED_SCOPES": url + "/mcp", "OAUTH_ALLOW_MISSING_AUDIENCE": "true",
 	}
 	fns = e.functions()
 	e.checkFunction(fns[e.authzFn], "Zip", "arm64", 256, 10, jwtEnv)
+	jwtEnv["LOG_LEVEL"] = "warn"
 	jwtEnv["AUTH_METHOD"] = "lambda"
 	jwtEnv["SESSION_TABLE"] = e.table
 	jwtEnv["BEDROCK_LOG_SOURCE"] = "cloudwatch"

@@ -64,7 +64,7 @@ type env struct {
 	t       *testing.T
 	root    string
 	vars    []string
-	calls   string // the shim's log: one line per call, arguments separated by \x1f
+	calls   string // the shim's log: one record per call, arguments separated by \x1f
 	deploy  string // DEPLOY_DIR
 	fn      string
 	authzFn string
@@ -80,7 +80,7 @@ func newEnv(t *testing.T, srv *moto.Server, root, aws, name string, extra ...str
 	}
 	calls := filepath.Join(dir, "aws-calls.log")
 	script := "#!/usr/bin/env bash\n" +
-		"{ printf '%s\\x1f' \"$@\"; printf '\\n'; } >>\"$AWS_CALL_LOG\"\n" +
+		"{ printf '%s\\x1f' \"$@\"; printf '\\x1e\\n'; } >>\"$AWS_CALL_LOG\"\n" +
 		"exec " + shellQuote(aws) + " \"$@\"\n"
 	if err := os.WriteFile(filepath.Join(shim, "aws"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
@@ -173,11 +173,13 @@ func (e *env) callsOf(service, op string) [][]string {
 		e.t.Fatal(err)
 	}
 	var found [][]string
-	for _, line := range strings.Split(string(data), "\n") {
-		if line == "" {
+	// Records end with \x1e and a newline; arguments (JSON documents) may
+	// hold newlines themselves.
+	for _, rec := range strings.Split(string(data), "\x1e\n") {
+		if rec == "" {
 			continue
 		}
-		args := strings.Split(strings.TrimSuffix(line, "\x1f"), "\x1f")
+		args := strings.Split(strings.TrimSuffix(rec, "\x1f"), "\x1f")
 		if service == "" {
 			found = append(found, args)
 			continue
