@@ -86,6 +86,7 @@ const (
 	maxResumeAttempts     = 5 // consecutive reconnections that deliver nothing
 	maxAuthRetries        = 2
 	answerTimeout         = 30 * time.Second // posting our answers and notifications/cancelled
+	maxIncoming           = 32               // server requests answered at once (an elicitation waits for a person)
 )
 
 // session is what one initialize produced; it is replaced wholesale on

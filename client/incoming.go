@@ -59,6 +59,12 @@ func (c *Client) handleRequest(m *mcp.Message, sess session) {
 		cancel()
 		return
 	}
+	if len(c.incoming) >= maxIncoming {
+		c.mu.Unlock()
+		cancel()
+		c.refuseRequest(m, sess)
+		return
+	}
 	c.incoming[key] = cancel
 	c.mu.Unlock()
 	started := c.goAsync(func() {
@@ -92,6 +98,20 @@ func (c *Client) handleRequest(m *mcp.Message, sess session) {
 		delete(c.incoming, key)
 		c.mu.Unlock()
 		cancel()
+	}
+}
+
+// refuseRequest answers a server request the client has no room for. It
+// runs on the goroutine reading the stream, on purpose: a server that
+// floods the client with requests is slowed down to the pace of the
+// refusals instead of making the client start a goroutine for each.
+func (c *Client) refuseRequest(m *mcp.Message, sess session) {
+	body := mcp.AppendErrorResponse(nil, m.ID, mcp.Errorf(mcp.CodeInternalError,
+		"the client is already answering %d requests from this server; send this one again later", maxIncoming))
+	ctx, cancel := context.WithTimeout(c.ctx, answerTimeout)
+	defer cancel()
+	if err := c.postNoAnswer(ctx, m.Method, body, sess); err != nil {
+		c.log.Debug("mcp refusal of a server request not delivered", "method", truncate(m.Method, 64), "error", err)
 	}
 }
 

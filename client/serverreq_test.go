@@ -205,3 +205,72 @@ func TestServerCancelsItsRequest(t *testing.T) {
 		}
 	}
 }
+
+// A server that sends more requests than the client answers at once gets
+// the surplus refused with an error, not a goroutine each.
+func TestServerRequestFlood(t *testing.T) {
+	checkGoroutines(t)
+	s := newTestServer(t, nil)
+	const extra = 2
+	release := make(chan struct{})
+	refusals := make(chan string, extra)
+	s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+		b := string(body)
+		switch {
+		case strings.Contains(b, `"tools/call"`):
+			var events []mcp.Event
+			for i := 1; i <= maxIncoming+extra; i++ {
+				events = append(events, mcp.Event{ID: fmt.Sprintf("1-%d", i), Data: fmt.Appendf(nil,
+					`{"jsonrpc":"2.0","id":"e%d","method":"elicitation/create","params":{"message":"?","requestedSchema":{"type":"object"}}}`, i)})
+			}
+			sse(w, events...)
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return true
+			}
+			sseMore(w, mcp.Event{ID: "1-end", Data: fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"result":{"content":[{"type":"text","text":"done"}]}}`, requestID(body))})
+			return true
+		case strings.Contains(b, `"id":"e`):
+			if strings.Contains(b, `"error"`) {
+				refusals <- b
+			}
+			w.WriteHeader(http.StatusAccepted)
+			return true
+		}
+		return false
+	})
+	started := make(chan struct{}, maxIncoming+extra)
+	c := connect(t, Options{URL: s.url, Elicit: func(ctx context.Context, _ *mcp.ElicitParams) (*mcp.ElicitResult, error) {
+		started <- struct{}{}
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return &mcp.ElicitResult{Action: "decline"}, nil
+	}})
+	done := make(chan error, 1)
+	go func() {
+		res, err := c.CallTool(testContext(t), "greet", nil)
+		if err == nil && text(res) != "done" {
+			err = fmt.Errorf("result %q", text(res))
+		}
+		done <- err
+	}()
+	for range maxIncoming {
+		receive(t, started, "an elicitation within the limit")
+	}
+	for i := range extra {
+		got := receive(t, refusals, "the refusal of a request beyond the limit")
+		if want := fmt.Sprintf(`"id":"e%d"`, maxIncoming+1+i); !strings.Contains(got, want) || !strings.Contains(got, "already answering") {
+			t.Errorf("refusal %s, want %s and the reason", got, want)
+		}
+	}
+	if n := len(started); n != 0 {
+		t.Errorf("%d elicitations beyond the limit of %d reached the callback", n, maxIncoming)
+	}
+	close(release)
+	if err := receive(t, done, "the call's result"); err != nil {
+		t.Fatal(err)
+	}
+}
