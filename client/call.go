@@ -24,6 +24,10 @@ func (c *Client) Call(ctx context.Context, method string, params any, result any
 	if c.isClosed() {
 		return ErrClosed
 	}
+	if err := ctx.Err(); err != nil {
+		// Never sent, so nothing to cancel on the server.
+		return context.Cause(ctx)
+	}
 	rctx, cancel := c.requestContext(ctx, method)
 	defer cancel()
 	id := mcp.IntID(c.nextID.Add(1))

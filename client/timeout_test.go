@@ -156,3 +156,22 @@ func TestTimeoutPausedDuringChallenge(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A call whose context has already ended is not sent, so the server is
+// not told to cancel anything either.
+func TestCallWithEndedContext(t *testing.T) {
+	checkGoroutines(t)
+	s := newTestServer(t, nil)
+	c := connect(t, Options{URL: s.url})
+	ctx, cancel := context.WithCancel(testContext(t))
+	cancel()
+	if _, err := c.CallTool(ctx, "greet", nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	c.wg.Wait() // any notification in flight (no GET stream was asked for)
+	for _, m := range []string{mcp.MethodToolsCall, mcp.NotificationCancelled} {
+		if n := s.proxy.count(http.MethodPost, m); n != 0 {
+			t.Errorf("%d %s requests for a call whose context had ended", n, m)
+		}
+	}
+}
