@@ -57,6 +57,12 @@ type Options struct {
 	// OpenStandaloneStream opens the GET stream after initialize, for
 	// messages the server sends outside any request.
 	OpenStandaloneStream bool
+	// StreamIdleTimeout is how long the GET stream may stay silent (no
+	// event, no keep-alive comment; the server's answer to the GET itself
+	// included) before the client reconnects with Last-Event-ID, so a
+	// stalled server or a connection that died without a word is noticed.
+	// 0 means 2 minutes, <0 never.
+	StreamIdleTimeout time.Duration
 	// OnStandaloneStream, if set, is told when the GET stream opens
 	// (open=true) and when the client stops trying (open=false, with the
 	// reason; nil reason means the server offers no such stream).
@@ -79,6 +85,7 @@ func WithProgress(fn func(mcp.ProgressParams)) CallOption {
 
 const (
 	defaultRequestTimeout = 60 * time.Second
+	defaultStreamIdle     = 2 * time.Minute
 	maxMessage            = 16 << 20 // a response (JSON body or SSE event), including large tool results
 	maxErrorBody          = 4 << 10  // what is read of an error answer
 	defaultRetry          = time.Second
@@ -105,6 +112,7 @@ type Client struct {
 	ownHC      bool
 	log        *slog.Logger
 	timeout    time.Duration
+	streamIdle time.Duration
 
 	ctx    context.Context // ends with Close/Disconnect
 	cancel context.CancelFunc
@@ -158,6 +166,12 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 	}
 	if c.timeout == 0 {
 		c.timeout = defaultRequestTimeout
+	}
+	switch c.streamIdle = opts.StreamIdleTimeout; {
+	case c.streamIdle == 0:
+		c.streamIdle = defaultStreamIdle
+	case c.streamIdle < 0:
+		c.streamIdle = 0 // never
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 
@@ -431,6 +445,47 @@ type requestTimer struct {
 }
 
 type requestTimerKey struct{}
+
+// errStreamIdle ends a GET stream that stayed silent too long.
+var errStreamIdle = errors.New("the server sent nothing on the GET stream for too long")
+
+// idleContext ends with errStreamIdle once touch has not been called for
+// d. Its timer pauses during an Authorizer's Challenge, as a request's
+// does.
+func idleContext(parent context.Context, d time.Duration) (ctx context.Context, touch func(), cancel func()) {
+	ctx, cancelCause := context.WithCancelCause(parent)
+	if d <= 0 {
+		return ctx, func() {}, func() { cancelCause(context.Canceled) }
+	}
+	rt := &requestTimer{left: d, since: time.Now()}
+	rt.t = time.AfterFunc(d, func() { cancelCause(errStreamIdle) })
+	touch = func() {
+		rt.mu.Lock()
+		defer rt.mu.Unlock()
+		rt.left, rt.since = d, time.Now()
+		if !rt.paused {
+			rt.t.Reset(d)
+		}
+	}
+	return context.WithValue(ctx, requestTimerKey{}, rt), touch, func() {
+		rt.t.Stop()
+		cancelCause(context.Canceled)
+	}
+}
+
+// touchReader calls touch whenever data arrives.
+type touchReader struct {
+	io.ReadCloser
+	touch func()
+}
+
+func (r touchReader) Read(p []byte) (int, error) {
+	n, err := r.ReadCloser.Read(p)
+	if n > 0 {
+		r.touch()
+	}
+	return n, err
+}
 
 // pauseRequestTimer stops ctx's request timer (if any) until the returned
 // function is called.

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"mime"
@@ -26,7 +27,10 @@ func (c *Client) standaloneLoop() {
 			c.opts.OnStandaloneStream(false, err)
 		}
 	}
+	stop := func() {}
+	defer func() { stop() }() // the last attempt's idle timer
 	for {
+		stop()
 		if c.ctx.Err() != nil {
 			return
 		}
@@ -35,10 +39,18 @@ func (c *Client) standaloneLoop() {
 			// Event ids name streams of one session only.
 			cur, cursorSession = streamCursor{retry: cur.retry}, sess.id
 		}
-		resp, err := c.send(c.ctx, httpReq{verb: http.MethodGet, rpcMethod: "GET stream", sess: sess, lastEventID: cur.lastID})
+		var sctx context.Context
+		var touch func()
+		sctx, touch, stop = idleContext(c.ctx, c.streamIdle)
+		resp, err := c.send(sctx, httpReq{verb: http.MethodGet, rpcMethod: "GET stream", sess: sess, lastEventID: cur.lastID})
 		switch {
 		case c.ctx.Err() != nil:
 			return
+		case errors.Is(context.Cause(sctx), errStreamIdle):
+			if err == nil {
+				drain(resp)
+			}
+			lastErr = errStreamIdle
 		case err != nil:
 			var na *noAnswerError
 			if !errors.As(err, &na) {
@@ -69,9 +81,15 @@ func (c *Client) standaloneLoop() {
 			if c.opts.OnStandaloneStream != nil {
 				c.opts.OnStandaloneStream(true, nil)
 			}
-			_, err = c.readStream(c.ctx, resp.Body, mcp.ID{}, sess, &cur)
+			_, err = c.readStream(sctx, touchReader{resp.Body, touch}, mcp.ID{}, sess, &cur)
+			if c.ctx.Err() != nil {
+				return
+			}
 			lastErr = err
-			if lastErr == nil {
+			switch {
+			case errors.Is(context.Cause(sctx), errStreamIdle):
+				lastErr = errStreamIdle
+			case lastErr == nil:
 				lastErr = errors.New("the server closed the stream")
 			}
 		case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
@@ -80,6 +98,7 @@ func (c *Client) standaloneLoop() {
 			giveUp(errorFromResponse(resp))
 			return
 		}
+		stop()
 		failures++
 		if failures > maxResumeAttempts {
 			giveUp(fmt.Errorf("%d reconnections failed: %w", maxResumeAttempts, lastErr))

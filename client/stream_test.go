@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -412,5 +413,45 @@ func TestRequestOnStandaloneStream(t *testing.T) {
 	got := receive(t, answered, "the answer")
 	if want := `{"jsonrpc":"2.0","id":"srv-1","result":{"roots":[{"uri":"file:///r","name":"r"}]}}`; got != want {
 		t.Errorf("answer %s, want %s", got, want)
+	}
+}
+
+// A GET stream that goes silent, or a GET the server never answers, is
+// given up after StreamIdleTimeout and reopened, with Last-Event-ID when
+// the server gave one.
+func TestStandaloneStreamIdle(t *testing.T) {
+	tests := []struct {
+		name     string
+		first    func(w http.ResponseWriter) // answers the first GET, before it stalls
+		wantLast string
+	}{
+		{name: "silent after the priming event", first: func(w http.ResponseWriter) {
+			sse(w, mcp.Event{ID: "p-1", Data: []byte{}})
+		}, wantLast: "p-1"},
+		{name: "no answer to the GET", first: func(http.ResponseWriter) {}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkGoroutines(t)
+			s := newTestServer(t, nil)
+			gets := make(chan string, 100)
+			var n atomic.Int32
+			s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
+				if r.Method != http.MethodGet {
+					return false
+				}
+				if n.Add(1) > 1 {
+					gets <- r.Header.Get("Last-Event-ID")
+					return false
+				}
+				tt.first(w)
+				<-r.Context().Done()
+				return true
+			})
+			connect(t, Options{URL: s.url, OpenStandaloneStream: true, StreamIdleTimeout: 300 * time.Millisecond})
+			if got := receive(t, gets, "the reconnection of the stalled GET stream"); got != tt.wantLast {
+				t.Errorf("reconnected with Last-Event-ID %q, want %q", got, tt.wantLast)
+			}
+		})
 	}
 }
