@@ -88,14 +88,17 @@ func TestTimeoutAndCancel(t *testing.T) {
 			if got := receive(t, causes, "the tool's cancellation"); got != "cancelled by the client" {
 				t.Errorf("server-side cause %q, want notifications/cancelled", got)
 			}
-			var sent string
+			var sent, callID string
 			for _, r := range s.proxy.requests() {
-				if r.rpcMethod == mcp.NotificationCancelled {
+				switch r.rpcMethod {
+				case mcp.NotificationCancelled:
 					sent = r.body
+				case mcp.MethodToolsCall:
+					callID = requestID([]byte(r.body))
 				}
 			}
-			if !strings.Contains(sent, `"requestId":`) || !strings.Contains(sent, tt.wantWhy) {
-				t.Errorf("notifications/cancelled body %s, want reason %q", sent, tt.wantWhy)
+			if !strings.Contains(sent, `"requestId":`+callID) || callID == "" || !strings.Contains(sent, tt.wantWhy) {
+				t.Errorf("notifications/cancelled body %s, want requestId %s and reason %q", sent, callID, tt.wantWhy)
 			}
 		})
 	}
