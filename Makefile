@@ -41,7 +41,7 @@ unit: ## Go tests only (tests needing npm tools skip when they are missing)
 fuzz: ## run each fuzz target for FUZZTIME executions
 	@set -e; for t in mcp:FuzzDecodeMessage mcp:FuzzScanner mcp:FuzzAppendJSONString mcp:FuzzSSEDecoder mcp:FuzzSSERoundTrip \
 	    internal/jsonschema:FuzzValidate internal/jsonschema:FuzzCompile server:FuzzPost oauth:FuzzVerify bedrock:FuzzDecodeRecord \
-	    authorizer:FuzzParseMethodARN authorizer:FuzzBearerToken client/oauthclient:FuzzParseChallenges client:FuzzBearerParams; do \
+	    authorizer:FuzzParseMethodARN authorizer:FuzzBearerToken oauth:FuzzParseChallenges; do \
 		pkg=$${t%%:*}; name=$${t#*:}; \
 		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
 		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg; \
