@@ -9,17 +9,22 @@ NPM_STAMP := test/node_modules/.package-lock.json
 FUZZTIME ?= 50000x
 BENCHTIME ?= 5s
 
-.PHONY: help build run-local test unit fuzz conformance interop bench lint test-tools clean
+.PHONY: help build run-local client test unit fuzz conformance interop bench lint test-tools clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 build: ## static binaries in bin/ (the authorizer for Lambda: linux)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/mcp-server ./cmd/mcp-server
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/mcp-client ./cmd/mcp-client
 	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -tags lambda.norpc -ldflags '-s -w' -o bin/mcp-authorizer ./cmd/mcp-authorizer
 
 run-local: build ## serve http://127.0.0.1:3000/mcp without auth
 	HOST=$${HOST:-127.0.0.1} PORT=$${PORT:-3000} AUTH_METHOD=$${AUTH_METHOD:-none} BEDROCK_LOG_SOURCE=$${BEDROCK_LOG_SOURCE:-sample} ./bin/mcp-server
+
+client: ## the interactive MCP client (REPL) for MCP_SERVER_URL, default the local server; after make deploy, the deployed one
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/mcp-client ./cmd/mcp-client
+	./bin/mcp-client
 
 # The pinned npm test tools (conformance suite, official SDK, Node 22).
 $(NPM_STAMP): test/package.json test/package-lock.json
@@ -71,3 +76,6 @@ lint: ## gofmt, go vet, staticcheck (a pinned tool run with go run; not a module
 
 clean:
 	rm -rf bin test/results
+
+# make deploy AUTH=oauth|lambda, make destroy, make deploy-outputs: see README, Deployment.
+include deploy.mk
