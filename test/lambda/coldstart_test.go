@@ -20,9 +20,9 @@ import (
 // invocation, recording when the runtime first asked for work (the end of
 // INIT) and when the response was complete.
 type runtimeAPI struct {
-	event              []byte
-	next, done         chan time.Time
-	served, nextCalled bool
+	event      []byte
+	next, done chan time.Time
+	nextCalled bool
 }
 
 func (r *runtimeAPI) ServeHTTP(w http.ResponseWriter, req *http.Request) {
