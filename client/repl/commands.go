@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"mcplambda/client"
 	"mcplambda/mcp"
 )
 
@@ -47,7 +48,7 @@ func init() {
 		{name: "multi-greet", args: "[name]", help: "call multi-greet: notifications stream while it runs", run: cmdGreet("multi-greet")},
 		{name: "bedrock-report", args: "[region] [log_group] [days] [account_id] [--chart]", help: "Bedrock usage report (defaults us-east-1, /aws/bedrock/modelinvocations, 1 day); --chart saves a PNG", run: cmdBedrock},
 		{name: "list-resources", help: "list the server's resources and resource templates", run: noArgs(cmdListResources)},
-		{name: "read-resource", args: "<uri>", help: "read a resource", run: cmdReadResource},
+		{name: "read-resource", args: "<uri|name>", help: "read a resource (by URI, or by the name list-resources shows)", run: cmdReadResource},
 		{name: "subscribe", args: "<uri>", help: "be told when a resource changes (shown as it happens)", run: cmdSubscribe(true)},
 		{name: "unsubscribe", args: "<uri>", help: "stop being told about a resource", run: cmdSubscribe(false)},
 		{name: "list-prompts", help: "list the server's prompts", run: noArgs(cmdListPrompts)},
@@ -426,7 +427,14 @@ func cmdReadResource(r *REPL, ctx context.Context, _ string, w []word) (bool, er
 	if err != nil {
 		return false, err
 	}
-	res, err := c.ReadResource(ctx, w[1].text)
+	uri := w[1].text
+	if !strings.Contains(uri, ":") {
+		// Not a URI: people type the name list-resources shows.
+		if uri, err = resourceByName(ctx, c, uri); err != nil {
+			return false, err
+		}
+	}
+	res, err := c.ReadResource(ctx, uri)
 	if err != nil {
 		return false, err
 	}
@@ -437,6 +445,20 @@ func cmdReadResource(r *REPL, ctx context.Context, _ string, w []word) (bool, er
 		r.renderResourceContents(rc, "")
 	}
 	return false, nil
+}
+
+// resourceByName finds the URI of the listed resource called name.
+func resourceByName(ctx context.Context, c *client.Client, name string) (string, error) {
+	list, err := c.ListResources(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, res := range list {
+		if res.Name == name {
+			return res.URI, nil
+		}
+	}
+	return "", usagef("%q is neither a resource URI nor the name of a listed resource (see list-resources)", name)
 }
 
 func cmdSubscribe(on bool) func(*REPL, context.Context, string, []word) (bool, error) {

@@ -51,13 +51,15 @@ func TestCommands(t *testing.T) {
 		{name: "list-resources", input: "list-resources", out: []string{"Resources (1):", "greeting-resource <https://example.com/greetings/default> text/plain"}},
 		{name: "read-resource", input: "read-resource https://example.com/greetings/default", out: []string{"https://example.com/greetings/default (text/plain):\nHello, world!"}},
 		{name: "read-resource unknown", input: "read-resource https://example.com/nothing", errOut: []string{"JSON-RPC error -32002"}, wantFail: true},
+		{name: "read-resource by name", input: "read-resource greeting-resource", out: []string{"https://example.com/greetings/default (text/plain):\nHello, world!"}},
+		{name: "read-resource unknown name", input: "read-resource no-such-thing", errOut: []string{`"no-such-thing" is neither a resource URI nor the name of a listed resource`}, wantFail: true},
 		{name: "read-resource without a URI", input: "read-resource", errOut: []string{"usage: read-resource <uri>"}, wantFail: true},
 		{name: "list-prompts", input: "list-prompts", out: []string{"Prompts (1):", "greeting-template: A simple prompt template", "name (required)"}},
 		{name: "get-prompt", input: `get-prompt greeting-template {"name":"Ada"}`, out: []string{"A greeting for Ada", "[user]", "Ada"}},
 		{name: "get-prompt with a number", input: `get-prompt greeting-template {"name":1}`, errOut: []string{`argument "name" must be a string`}, wantFail: true},
 		{name: "get-prompt unknown", input: `get-prompt nope`, errOut: []string{"JSON-RPC error -326"}, wantFail: true},
 		{name: "bedrock-report", input: "bedrock-report", out: []string{"Bedrock Daily Usage Report (Past 1 days - us-east-1)", "--- Model Summary ---"}, errOut: []string{"progress: "}},
-		{name: "bedrock-report positional", input: "bedrock-report eu-west-1 /aws/bedrock/modelinvocations 7", out: []string{"(Past 7 days - eu-west-1)", "--- Daily Totals ---", "Structured content:"}},
+		{name: "bedrock-report positional", input: "bedrock-report eu-west-1 /aws/bedrock/modelinvocations 7", out: []string{"(Past 7 days - eu-west-1)", "--- Daily Totals ---", "(structured content also returned: daily, days, "}},
 		{name: "bedrock-report bad region", input: "bedrock-report Mars", errOut: []string{`"Mars" is not an AWS region`, "usage: bedrock-report"}, wantFail: true},
 		{name: "bedrock-report bad days", input: "bedrock-report us-east-1 /aws/x 0", errOut: []string{"days must be a whole number from 1 to 90"}, wantFail: true},
 		{name: "bedrock-report bad account", input: "bedrock-report us-east-1 /aws/x 1 123", errOut: []string{"the account id must be 12 digits"}, wantFail: true},
@@ -203,7 +205,7 @@ func TestContentKinds(t *testing.T) {
 		"[embedded resource] https://example.com/b (text/plain):\nembedded text",
 		"[embedded resource] https://example.com/c (application/octet-stream): 3 bytes saved to ",
 		"evil [2Jtext",
-		"Structured content:\n{\n  \"n\": 1\n}")
+		"(structured content also returned: n; `debug on` shows it)")
 	assertContains(t, "Err", errOut, "[image image/png: not saved: the data is not valid base64]")
 	assertLacks(t, "Out", out, "\x1b")
 }
@@ -245,5 +247,38 @@ func TestSessions(t *testing.T) {
 				t.Errorf("%d DELETEs, want %d", got, tc.deletesSeen)
 			}
 		})
+	}
+}
+
+// Structured content: named in one line beside text meant for people,
+// shown in full with debug on or when it is all the tool returned.
+func TestStructuredContentDisplay(t *testing.T) {
+	s := newTestServer(t, func(srv *server.Server) {
+		srv.MustAddTool(mcp.Tool{Name: "both", InputSchema: json.RawMessage(`{"type":"object"}`)},
+			func(context.Context, *server.Call, json.RawMessage) (*mcp.CallToolResult, error) {
+				return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent("a report")}, StructuredContent: map[string]any{"total": 3, "by_day": []int{1, 2}}}, nil
+			})
+		srv.MustAddTool(mcp.Tool{Name: "only", InputSchema: json.RawMessage(`{"type":"object"}`)},
+			func(context.Context, *server.Call, json.RawMessage) (*mcp.CallToolResult, error) {
+				return &mcp.CallToolResult{StructuredContent: map[string]any{"total": 3}}, nil
+			})
+	})
+	tests := []struct {
+		script      string
+		want, lacks []string
+	}{
+		{"call-tool both", []string{"a report", "(structured content also returned: by_day, total; `debug on` shows it)"}, []string{"Structured content:"}},
+		{"debug on\ncall-tool both", []string{"a report", "Structured content:\n{\n  \"by_day\": [\n    1,\n    2\n  ],\n  \"total\": 3\n}"}, nil},
+		{"call-tool only", []string{"Structured content:\n{\n  \"total\": 3\n}"}, []string{"also returned"}},
+	}
+	for _, tt := range tests {
+		out, errOut, err := runScript(t, s, tt.script, nil)
+		if err != nil {
+			t.Fatal(err, errOut)
+		}
+		assertContains(t, "Out", out, tt.want...)
+		for _, l := range tt.lacks {
+			assertLacks(t, "Out", out, l)
+		}
 	}
 }

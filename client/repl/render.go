@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"mime"
 	"net"
 	"os"
+	"sort"
 	"strings"
 	"syscall"
 
@@ -41,12 +43,46 @@ func (r *REPL) renderToolResult(name string, res *mcp.CallToolResult) error {
 	}
 	r.renderContent(res.Content)
 	if res.StructuredContent != nil && !duplicatesText(res) {
-		r.con.Printf("Structured content:\n%s", prettyJSON(res.StructuredContent))
+		// When the tool also wrote text for people (the Bedrock report
+		// does), the JSON for programs would bury it: name it, and show it
+		// with debug on.
+		if hasText(res.Content) && r.level.Level() > slog.LevelDebug {
+			r.con.Printf("(structured content also returned%s; `debug on` shows it)", fieldList(res.StructuredContent))
+		} else {
+			r.con.Printf("Structured content:\n%s", prettyJSON(res.StructuredContent))
+		}
 	}
 	if len(res.Content) == 0 && res.StructuredContent == nil {
 		r.con.Printf("(the tool returned an empty result)")
 	}
 	return nil
+}
+
+func hasText(cs []mcp.Content) bool {
+	for _, c := range cs {
+		if c.Type == mcp.ContentText && c.Text != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// fieldList names the top-level fields of a structured result: ": a, b, c".
+func fieldList(v any) string {
+	var m map[string]json.RawMessage
+	b, err := json.Marshal(v)
+	if err != nil || json.Unmarshal(b, &m) != nil || len(m) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, sanitize(k))
+	}
+	sort.Strings(keys)
+	if len(keys) > 12 {
+		keys = append(keys[:12], "...")
+	}
+	return ": " + strings.Join(keys, ", ")
 }
 
 func nonText(cs []mcp.Content) []mcp.Content {
