@@ -16,18 +16,15 @@ package conformance_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"mcplambda/test/testproc"
 )
@@ -93,46 +90,11 @@ func TestConformanceClient(t *testing.T) {
 	judgeClient(t, res, scenarios, total)
 }
 
+// The scenarios run in parallel, each with a race-instrumented client, on
+// machines that may have two slow cores: a generous per-scenario timeout
+// (the default is 30 s).
 func runClientSuite(t *testing.T, root, node, suite, bin, outDir string) suiteResult {
-	timeout := 10 * time.Minute
-	if dl, ok := t.Deadline(); ok {
-		if rem := time.Until(dl) - time.Minute; rem < timeout {
-			timeout = max(rem, time.Minute)
-		}
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
-	defer cancel()
-	// The scenarios run in parallel, each with a race-instrumented client,
-	// on machines that may have two slow cores: a generous per-scenario
-	// timeout (the default is 30 s).
-	cmd := exec.CommandContext(ctx, node, suite, "client",
-		"--command", bin, "--requirements", requirements, "--timeout", "120000", "-o", outDir)
-	cmd.Dir = root
-	cmd.WaitDelay = 10 * time.Second
-	var stdout, stderr testproc.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	t.Logf("running: %s", strings.Join(cmd.Args, " "))
-	start := time.Now()
-	err := cmd.Run()
-	res := suiteResult{
-		stdout: stripANSI(stdout.String()),
-		stderr: stripANSI(stderr.String()),
-		outDir: outDir,
-	}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		res.exitCode = ee.ExitCode()
-	default:
-		t.Fatalf("running the conformance suite: %v\nstderr:\n%s", err, testproc.Tail(res.stderr, 40))
-	}
-	if ctx.Err() != nil {
-		res.timedOut = true
-		res.exitCode = -1
-	}
-	t.Logf("suite finished in %s with exit code %d", time.Since(start).Round(time.Millisecond), res.exitCode)
-	return res
+	return runSuite(t, root, node, suite, outDir, "client", "--command", bin, "--requirements", requirements, "--timeout", "120000")
 }
 
 // parseClient reads the suite's summary, then each scenario's checks.json

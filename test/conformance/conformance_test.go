@@ -71,7 +71,7 @@ func TestConformance(t *testing.T) {
 	url := fmt.Sprintf("http://%s/mcp", addr)
 
 	outDir := t.TempDir()
-	res := runSuite(t, root, node.Bin, node.Path(suiteRel), url, outDir)
+	res := runSuite(t, root, node.Bin, node.Path(suiteRel), outDir, "server", "--url", url, "--requirements", requirements)
 
 	// Stop the fixture before judging, so a race reported at exit counts.
 	stopErr := fx.Stop(t)
@@ -87,7 +87,9 @@ type suiteResult struct {
 	outDir   string
 }
 
-func runSuite(t *testing.T, root, node, suite, url, outDir string) suiteResult {
+// runSuite runs the conformance suite's CLI (args: the mode and its flags;
+// "-o outDir" is added) with a timeout that leaves the test time to report.
+func runSuite(t *testing.T, root, node, suite, outDir string, args ...string) suiteResult {
 	timeout := 10 * time.Minute
 	if dl, ok := t.Deadline(); ok {
 		if rem := time.Until(dl) - time.Minute; rem < timeout {
@@ -96,8 +98,7 @@ func runSuite(t *testing.T, root, node, suite, url, outDir string) suiteResult {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, suite, "server",
-		"--url", url, "--requirements", requirements, "-o", outDir)
+	cmd := exec.CommandContext(ctx, node, append(append([]string{suite}, args...), "-o", outDir)...)
 	cmd.Dir = root
 	cmd.WaitDelay = 10 * time.Second
 	var stdout, stderr testproc.Buffer
@@ -107,7 +108,7 @@ func runSuite(t *testing.T, root, node, suite, url, outDir string) suiteResult {
 	err := cmd.Run()
 	res := suiteResult{
 		stdout: stripANSI(stdout.String()),
-		stderr: stderr.String(),
+		stderr: stripANSI(stderr.String()),
 		outDir: outDir,
 	}
 	var ee *exec.ExitError
