@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -27,7 +25,6 @@ import (
 	"mcplambda/greetings"
 	"mcplambda/mcp"
 	"mcplambda/oauth"
-	"mcplambda/server"
 	"mcplambda/test/oidc"
 )
 
@@ -35,53 +32,7 @@ import (
 // server of the provider: AUTH_METHOD=oauth, OAUTH_ISSUER=the provider,
 // MCP_RESOURCE_URL=its own URL.
 func startMCP(t *testing.T, issuer, requiredScopes string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	cfg := server.DefaultConfig()
-	cfg.Port = port
-	cfg.LogRequests = false
-	resource := fmt.Sprintf("http://127.0.0.1:%d/mcp", port)
-	env := map[string]string{
-		"AUTH_METHOD":           "oauth",
-		"OAUTH_ISSUER":          issuer,
-		"MCP_RESOURCE_URL":      resource,
-		"OAUTH_REQUIRED_SCOPES": requiredScopes,
-	}
-	ac, err := server.AuthConfigFromEnv(func(k string) string { return env[k] }, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	verifier, err := ac.NewVerifier(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	disc, err := ac.Discovery(cfg, "oauthclient e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := server.New(server.Options{Info: mcp.Implementation{Name: "e2e", Version: "1"}})
-	if err := greetings.Register(srv, greetings.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	h := server.NewHandler(srv, cfg, server.HandlerOptions{
-		Auth:   &server.BearerAuth{Verifier: verifier, ResourceMetadataURL: disc.ResourceMetadataURL(), Scopes: ac.RequiredScopes, Log: log},
-		Logger: log,
-	})
-	mux := server.NewMux(cfg, h)
-	if err := disc.Register(mux); err != nil {
-		t.Fatal(err)
-	}
-	hs := &httptest.Server{Listener: ln, Config: &http.Server{Handler: mux}}
-	hs.Start()
-	t.Cleanup(func() { hs.Close(); h.Close() })
-	return resource
+	return oidc.StartMCP(t, issuer, requiredScopes, greetings.Options{})
 }
 
 // call sends one JSON-RPC request the way the MCP client does: Authorize

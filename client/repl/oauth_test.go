@@ -4,13 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,8 +15,6 @@ import (
 
 	"mcplambda/client/oauthclient"
 	"mcplambda/greetings"
-	"mcplambda/mcp"
-	"mcplambda/server"
 	"mcplambda/test/oidc"
 )
 
@@ -29,47 +22,7 @@ import (
 // provider, on a fixed loopback port so its resource URL is known before
 // it starts.
 func oauthServer(t *testing.T, issuer string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := server.DefaultConfig()
-	cfg.Port = ln.Addr().(*net.TCPAddr).Port
-	cfg.LogRequests = false
-	resource := fmt.Sprintf("http://127.0.0.1:%d/mcp", cfg.Port)
-	vars := map[string]string{"AUTH_METHOD": "oauth", "OAUTH_ISSUER": issuer, "MCP_RESOURCE_URL": resource, "OAUTH_REQUIRED_SCOPES": "mcp:read"}
-	ac, err := server.AuthConfigFromEnv(func(k string) string { return vars[k] }, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	verifier, err := ac.NewVerifier(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	disc, err := ac.Discovery(cfg, "repl oauth test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	srv := server.New(server.Options{Info: mcp.Implementation{Name: "oauth-test", Version: "1"}})
-	if err := greetings.Register(srv, greetings.Options{Interval: 10 * time.Millisecond}); err != nil {
-		t.Fatal(err)
-	}
-	h := server.NewHandler(srv, cfg, server.HandlerOptions{
-		Auth:   &server.BearerAuth{Verifier: verifier, ResourceMetadataURL: disc.ResourceMetadataURL(), Scopes: ac.RequiredScopes, Log: log},
-		Logger: log,
-	})
-	mux := server.NewMux(cfg, h)
-	if err := disc.Register(mux); err != nil {
-		t.Fatal(err)
-	}
-	ts := &httptest.Server{Listener: ln, Config: &http.Server{Handler: mux}}
-	ts.Start()
-	t.Cleanup(func() { ts.Close(); h.Close() })
-	return resource
+	return oidc.StartMCP(t, issuer, "mcp:read", greetings.Options{Interval: 10 * time.Millisecond})
 }
 
 // oauthSetup is the OAuth configuration of one REPL under test: its own
