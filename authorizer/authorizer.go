@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"mcplambda/authorizer/apikey"
 	"mcplambda/oauth"
 )
 
@@ -75,7 +76,7 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 		a.decision(ctx, "unauthorized", err.Error(), rid, "", "")
 		return none, ErrUnauthorized
 	}
-	if a.cfg.Verifier != nil && (a.cfg.APIKeys == nil || looksLikeJWT(tok)) {
+	if a.cfg.Verifier != nil && (a.cfg.APIKeys == nil || apikey.LooksLikeJWT(tok)) {
 		return a.jwt(ctx, arn, tok, rid)
 	}
 	principal, ok := a.cfg.APIKeys.Check(tok)

@@ -1,7 +1,6 @@
 package authorizer
 
 import (
-	"encoding/base64"
 	"strings"
 )
 
@@ -87,21 +86,4 @@ func isB64Token(s string) bool {
 		}
 	}
 	return true
-}
-
-// looksLikeJWT tells a compact JWS from an opaque API key: three dot-
-// separated parts whose first decodes to a JSON object. An API key that
-// happened to look like this would be sent to the verifier and refused, so
-// keys should be random strings without dots.
-func looksLikeJWT(tok string) bool {
-	if strings.Count(tok, ".") != 2 {
-		return false
-	}
-	head, _, _ := strings.Cut(tok, ".")
-	b, err := base64.RawURLEncoding.DecodeString(head)
-	if err != nil {
-		return false
-	}
-	s := strings.TrimLeft(string(b), " \t\r\n")
-	return strings.HasPrefix(s, "{")
 }

@@ -3,6 +3,8 @@ package authorizer
 import (
 	"strings"
 	"testing"
+
+	"mcplambda/authorizer/apikey"
 )
 
 func TestBearerToken(t *testing.T) {
@@ -63,7 +65,7 @@ func TestLooksLikeJWT(t *testing.T) {
 		"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0":      false,
 		"eyJhbGciOiJSUzI1NiJ9.e30.c2ln.extra":       false,
 	} {
-		if got := looksLikeJWT(tok); got != want {
+		if got := apikey.LooksLikeJWT(tok); got != want {
 			t.Errorf("looksLikeJWT(%q) = %v, want %v", tok, got, want)
 		}
 	}

@@ -51,24 +51,8 @@ type EitherAuth struct {
 
 func (e EitherAuth) Authenticate(r *http.Request) (*Principal, error) {
 	token, _ := BearerToken(r)
-	if e.Keys != nil && (e.JWT == nil || !looksLikeJWT(token)) {
+	if e.Keys != nil && (e.JWT == nil || !apikey.LooksLikeJWT(token)) {
 		return e.Keys.Authenticate(r)
 	}
 	return e.JWT.Authenticate(r)
-}
-
-// looksLikeJWT: three base64url segments separated by dots.
-func looksLikeJWT(s string) bool {
-	dots := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '.':
-			dots++
-		case c == '-' || c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
-		default:
-			return false
-		}
-	}
-	return dots == 2
 }

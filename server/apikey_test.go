@@ -32,7 +32,7 @@ func TestAPIKeyAuth(t *testing.T) {
 		{"no header", "", false, "", 401},
 		{"basic", "Basic a2V5", false, "", 401},
 		{"empty bearer", "Bearer ", false, "", 401},
-		{"either: jwt-shaped goes to the verifier", "Bearer aaa.bbb.ccc", true, "jwt-user", 0},
+		{"either: jwt-shaped goes to the verifier", "Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln", true, "jwt-user", 0},
 		{"either: key goes to the keys", "Bearer key-one-0123456789", true, "apikey:" + good[:12], 0},
 	}
 	for _, tt := range tests {
