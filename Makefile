@@ -9,7 +9,7 @@ NPM_STAMP := test/node_modules/.package-lock.json
 FUZZTIME ?= 50000x
 BENCHTIME ?= 5s
 
-.PHONY: help build run-local client test unit fuzz conformance interop bench lint test-tools clean
+.PHONY: help build run-local client test unit fuzz conformance interop bench lint test-tools system-tools clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,7 +34,11 @@ RIE_VERSION ?= v0.0.0-20261030222936-bef5c4ba774d
 RIE := bin/tools/aws-lambda-rie
 $(RIE):
 	GOBIN=$(CURDIR)/bin/tools GOFLAGS=-mod=mod $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
-test-tools: $(NPM_STAMP) $(RIE) ## install the pinned test tools (npm packages, Lambda emulator)
+# The system commands (shellcheck, jq, zip, the AWS CLI, moto_server): installed
+# from Debian's packages as root in CI, else a one-line instruction each.
+system-tools:
+	@bash test/system-tools.sh
+test-tools: system-tools $(NPM_STAMP) $(RIE) ## install the test tools (npm packages, Lambda emulator; shellcheck and friends as root in CI)
 
 test: lint test-tools ## every test: unit, race, conformance, interop, moto_server, brief fuzzing
 	MCP_REQUIRE_NODE_TOOLS=1 MCP_REQUIRE_MOTO=1 MCP_REQUIRE_RIE=1 $(GO) test -race -count=1 -timeout 20m ./...
