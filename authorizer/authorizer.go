@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -54,6 +55,12 @@ func New(cfg Config) (*Authorizer, error) {
 	}
 	if cfg.Verifier != nil && len(cfg.Verifier.Config().RequiredScopes) > 0 {
 		return nil, errors.New("authorizer: put required scopes in Config.RequiredScopes, not in the verifier")
+	}
+	if cfg.CacheTTL < 0 {
+		return nil, errors.New("authorizer: negative CacheTTL")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -109,6 +116,17 @@ func (a *Authorizer) jwt(ctx context.Context, arn MethodARN, tok, rid string) (e
 			reason += ": " + e.Description // fixed vocabulary, no token content
 		}
 		a.decision(ctx, "unauthorized", reason, rid, "", "")
+		return none, ErrUnauthorized
+	}
+	if a.cfg.CacheTTL > 0 && c.ExpiresAt.Sub(a.cfg.Now()) < a.cfg.CacheTTL {
+		// API Gateway would cache an Allow past the token's expiry. Ask for
+		// a fresh token now, through the gateway's 401 and its challenge.
+		reason := "expires_within_cache_ttl"
+		if !c.IssuedAt.IsZero() && c.ExpiresAt.Sub(c.IssuedAt) <= a.cfg.CacheTTL {
+			// No token of this issuer can ever pass: say what to change.
+			reason = "token_lifetime_not_above_cache_ttl: lower AUTHORIZER_RESULT_TTL"
+		}
+		a.decision(ctx, "unauthorized", reason, rid, c.Subject, c.ClientID)
 		return none, ErrUnauthorized
 	}
 	var missing []string

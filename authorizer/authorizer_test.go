@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -285,4 +286,81 @@ func TestJWKSOutageWithCachedKeys(t *testing.T) {
 		t.Fatalf("unknown kid during the outage: %+v, %v", resp, err)
 	}
 	logs.noSecrets(t)
+}
+
+// TestCacheTTL: API Gateway caches an Allow for the authorizer's TTL, keyed
+// by the token. A token that would expire within that time is refused, so
+// a cached Allow never outlives its token (the client gets the gateway's
+// 401 challenge and refreshes, instead of reaching the function with an
+// expired token).
+func TestCacheTTL(t *testing.T) {
+	key := mustKey(t)(rsa.GenerateKey(rand.Reader, 2048))
+	body, err := json.Marshal(moto.JWKS{Keys: []moto.JWK{moto.PublicJWK(&key.PublicKey, "k1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	}))
+	defer js.Close()
+	const iss = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TestPool1"
+	env := map[string]string{
+		"COGNITO_REGION":               "us-east-1",
+		"COGNITO_USER_POOL_ID":         "us-east-1_TestPool1",
+		"COGNITO_ALLOWED_CLIENT_IDS":   "client-1",
+		"OAUTH_JWKS_URL":               js.URL + "/jwks.json",
+		"MCP_RESOURCE_URL":             testResource,
+		"OAUTH_ALLOW_MISSING_AUDIENCE": "true",
+	}
+	now := time.Now()
+	tests := []struct {
+		name      string
+		ttl       string // AUTHORIZER_RESULT_TTL; "" = unset
+		lifetime  time.Duration
+		remaining time.Duration
+		reason    string // "" = allowed
+	}{
+		{"an hour left", "300", time.Hour, time.Hour, ""},
+		{"more than the TTL left", "300", time.Hour, 301 * time.Second, ""},
+		{"less than the TTL left", "300", time.Hour, 299 * time.Second, "expires_within_cache_ttl"},
+		{"unset means API Gateway's default, 300 s", "", time.Hour, 200 * time.Second, "expires_within_cache_ttl"},
+		{"a shorter TTL lets the token live longer", "60", time.Hour, 200 * time.Second, ""},
+		{"no caching, no early refusal", "0", time.Hour, 30 * time.Second, ""},
+		{"tokens that never outlive the cache", "300", 5 * time.Minute, 4 * time.Minute, "token_lifetime_not_above_cache_ttl: lower AUTHORIZER_RESULT_TTL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := maps.Clone(env)
+			if tt.ttl != "" {
+				e["AUTHORIZER_RESULT_TTL"] = tt.ttl
+			}
+			a, logs := newAuthorizer(t, e)
+			exp := now.Add(tt.remaining)
+			tok, err := moto.SignRS256(key, "k1", map[string]any{
+				"iss": iss, "sub": "s1", "client_id": "client-1", "token_use": "access",
+				"exp": exp.Unix(), "iat": exp.Add(-tt.lifetime).Unix(),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := handle(t, a, bearer(tok))
+			if tt.reason == "" {
+				wantPolicy(t, resp, err, "s1", "Allow")
+				return
+			}
+			wantUnauthorized(t, resp, err)
+			lines := logs.lines(t)
+			if len(lines) != 1 || lines[0]["reason"] != tt.reason || lines[0]["sub"] != "s1" {
+				t.Errorf("log %s, want reason %q", logs, tt.reason)
+			}
+			logs.noSecrets(t, tok)
+		})
+	}
+	for _, bad := range []string{"-1", "3601", "5m", "x"} {
+		if _, err := ConfigFromEnv(t.Context(), envFunc(map[string]string{"API_KEY_SHA256": hashHex(apiKey1), "AUTHORIZER_RESULT_TTL": bad})); err == nil ||
+			!strings.Contains(err.Error(), "AUTHORIZER_RESULT_TTL") {
+			t.Errorf("AUTHORIZER_RESULT_TTL=%s: err %v", bad, err)
+		}
+	}
 }

@@ -3,8 +3,10 @@ package authorizer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +28,15 @@ type Config struct {
 	APIKeys *APIKeys
 	// MCPPath is the MCP endpoint's path (MCP_PATH), default "/mcp".
 	MCPPath string
+	// CacheTTL is how long API Gateway caches this authorizer's policy for
+	// a token (the authorizer's authorizerResultTtlInSeconds, passed as
+	// AUTHORIZER_RESULT_TTL). A token that expires sooner is refused, so
+	// that a cached Allow never outlives its token: the expired token then
+	// meets the gateway's 401 with its WWW-Authenticate challenge, rather
+	// than reaching the function, whose own 401 API Gateway would rename.
+	CacheTTL time.Duration
+	// Now is the clock of that check; nil means time.Now.
+	Now func() time.Time
 	// Logger receives one line per decision; default JSON on stderr.
 	Logger *slog.Logger
 }
@@ -58,6 +69,11 @@ func ConfigFromEnv(ctx context.Context, getenv func(string) string) (Config, err
 	if err := validMCPPath(cfg.MCPPath); err != nil {
 		return cfg, err
 	}
+	ttl, err := cacheTTL(get("AUTHORIZER_RESULT_TTL"))
+	if err != nil {
+		return cfg, err
+	}
+	cfg.CacheTTL = ttl
 	if s := get("API_KEY_SHA256"); s != "" {
 		k, err := ParseAPIKeys(s)
 		if err != nil {
@@ -111,3 +127,20 @@ type APIKeys = apikey.Keys
 // ParseAPIKeys parses API_KEY_SHA256: comma-separated lowercase hex SHA-256
 // hashes, each exactly 64 digits.
 func ParseAPIKeys(list string) (*APIKeys, error) { return apikey.Parse(list) }
+
+// DefaultCacheTTL is API Gateway's default authorizerResultTtlInSeconds,
+// assumed when AUTHORIZER_RESULT_TTL is not set.
+const DefaultCacheTTL = 300 * time.Second
+
+// cacheTTL parses AUTHORIZER_RESULT_TTL: whole seconds, 0 to 3600 as API
+// Gateway allows.
+func cacheTTL(s string) (time.Duration, error) {
+	if s == "" {
+		return DefaultCacheTTL, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > 3600 {
+		return 0, fmt.Errorf("AUTHORIZER_RESULT_TTL=%q: want the authorizer's result TTL in whole seconds, 0 to 3600", s)
+	}
+	return time.Duration(n) * time.Second, nil
+}

@@ -191,6 +191,7 @@ func TestAuthChallengeFields(t *testing.T) {
 		name      string
 		status    int
 		fields    []string
+		remapped  bool // the fields come as API Gateway renames them
 		challenge bool
 		scope     string
 	}{
@@ -200,10 +201,16 @@ func TestAuthChallengeFields(t *testing.T) {
 		{name: "403 other error", status: 403, fields: []string{`Bearer error="invalid_token"`}},
 		{name: "403 insufficient_scope of another scheme", status: 403, fields: []string{`DPoP error="insufficient_scope"`}},
 		{name: "500", status: 500, fields: []string{`Bearer error="insufficient_scope"`}},
+		{name: "403 renamed by API Gateway", status: 403, remapped: true, fields: []string{`Bearer error="insufficient_scope", scope="s"`}, challenge: true, scope: "s"},
+		{name: "401 renamed by API Gateway", status: 401, remapped: true, fields: []string{`Bearer scope="s", resource_metadata="https://h/m"`}, challenge: true, scope: "s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := &http.Response{StatusCode: tt.status, Header: http.Header{"Www-Authenticate": tt.fields}}
+			name := "Www-Authenticate"
+			if tt.remapped {
+				name = "X-Amzn-Remapped-Www-Authenticate"
+			}
+			resp := &http.Response{StatusCode: tt.status, Header: http.Header{name: tt.fields}}
 			if got := isAuthChallenge(resp); got != tt.challenge {
 				t.Fatalf("isAuthChallenge = %t, want %t", got, tt.challenge)
 			}

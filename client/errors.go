@@ -123,7 +123,7 @@ func BearerParams(header string) map[string]string {
 func authRequired(resp *http.Response) *AuthRequiredError {
 	return &AuthRequiredError{
 		Status:          resp.StatusCode,
-		WWWAuthenticate: strings.Join(resp.Header.Values("WWW-Authenticate"), ", "),
+		WWWAuthenticate: strings.Join(oauth.ChallengeValues(resp.Header), ", "),
 	}
 }
 

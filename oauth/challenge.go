@@ -48,10 +48,29 @@ func ParseChallenges(values []string) []Challenge {
 	return out
 }
 
+// RemappedChallengeHeader is where an Amazon API Gateway REST API puts the
+// WWW-Authenticate header of a Lambda proxy integration's response: REST
+// APIs rename it (AWS documentation, "Amazon API Gateway important notes for
+// REST APIs", header remapping). Only the gateway's own responses carry a
+// real WWW-Authenticate.
+const RemappedChallengeHeader = "X-Amzn-Remapped-Www-Authenticate"
+
+// ChallengeValues returns a response's WWW-Authenticate field values or,
+// when there are none, those of the header API Gateway renamed it to: a
+// challenge that reached us under the renamed header is still the resource
+// server's challenge, and reading it is what lets a client find the
+// authorization server behind a REST API.
+func ChallengeValues(h http.Header) []string {
+	if v := h.Values("WWW-Authenticate"); len(v) > 0 {
+		return v
+	}
+	return h.Values(RemappedChallengeHeader)
+}
+
 // BearerChallenge returns the first Bearer challenge of a response's
-// WWW-Authenticate header fields.
+// WWW-Authenticate header fields (see ChallengeValues).
 func BearerChallenge(h http.Header) (Challenge, bool) {
-	for _, c := range ParseChallenges(h.Values("WWW-Authenticate")) {
+	for _, c := range ParseChallenges(ChallengeValues(h)) {
 		if strings.EqualFold(c.Scheme, "Bearer") {
 			return c, true
 		}

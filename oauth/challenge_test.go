@@ -107,6 +107,42 @@ func TestBearerChallenge(t *testing.T) {
 	}
 }
 
+// TestRemappedChallenge: behind an API Gateway REST API, a Lambda's
+// WWW-Authenticate arrives as x-amzn-Remapped-WWW-Authenticate. It is read
+// when the real header is absent, never in preference to it.
+func TestRemappedChallenge(t *testing.T) {
+	const meta = "https://abc.execute-api.us-east-1.amazonaws.com/prod/.well-known/oauth-protected-resource/mcp"
+	tests := []struct {
+		name   string
+		header http.Header
+		want   string // resource_metadata found; "" = no Bearer challenge
+	}{
+		{"remapped only, as API Gateway sends it",
+			http.Header{"X-Amzn-Remapped-Www-Authenticate": {`Bearer resource_metadata="` + meta + `"`}}, meta},
+		{"remapped name in another case (HTTP/2 lower-cases it)",
+			func() http.Header {
+				h := http.Header{}
+				h.Add("x-amzn-remapped-www-authenticate", `Bearer resource_metadata="`+meta+`"`)
+				return h
+			}(), meta},
+		{"the real header wins",
+			http.Header{"Www-Authenticate": {`Bearer resource_metadata="https://real/x"`},
+				"X-Amzn-Remapped-Www-Authenticate": {`Bearer resource_metadata="https://remapped/x"`}}, "https://real/x"},
+		{"a real non-Bearer header hides nothing it does not have",
+			http.Header{"Www-Authenticate": {`Basic realm="x"`},
+				"X-Amzn-Remapped-Www-Authenticate": {`Bearer resource_metadata="https://remapped/x"`}}, ""},
+		{"neither", http.Header{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, ok := BearerChallenge(tt.header)
+			if got := c.Param("resource_metadata"); ok != (tt.want != "") || got != tt.want {
+				t.Fatalf("BearerChallenge = %q, %t; want %q", got, ok, tt.want)
+			}
+		})
+	}
+}
+
 // FuzzParseChallenges: the header is the server's (untrusted) text. The
 // parser never panics, yields schemes and lower-case parameter names, and
 // reads back any value written as a quoted string.

@@ -304,10 +304,21 @@ func (h *Handler) writeAuthError(w http.ResponseWriter, err error) int {
 		h.log.Error("authentication failed", "error", err)
 		return h.writeError(w, http.StatusInternalServerError, mcp.NullID, mcp.CodeInternalError, "authentication is unavailable; try again later")
 	}
+	e := &mcp.Error{Code: mcp.CodeServerError, Message: ae.Message}
 	if ae.Challenge != "" {
 		w.Header().Set("WWW-Authenticate", ae.Challenge)
+		// The challenge is in the body too: behind an API Gateway REST API a
+		// Lambda's WWW-Authenticate reaches the client renamed to
+		// x-amzn-Remapped-WWW-Authenticate, and a person or client reading
+		// only the body can still find resource_metadata.
+		e.Data, _ = json.Marshal(struct {
+			WWWAuthenticate string `json:"www_authenticate"`
+		}{ae.Challenge})
 	}
-	return h.writeError(w, ae.Status, mcp.NullID, mcp.CodeServerError, ae.Message)
+	w.Header()["Content-Type"] = hdrJSON
+	w.WriteHeader(ae.Status)
+	_, _ = w.Write(append(mcp.AppendErrorResponse(nil, mcp.NullID, e), '\n'))
+	return ae.Status
 }
 
 // writeError answers with a JSON-RPC error body and an HTTP status.

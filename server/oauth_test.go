@@ -162,8 +162,16 @@ func TestTokenBattery(t *testing.T) {
 			if tok := strings.TrimPrefix(tt.header, "Bearer "); len(tok) > 10 && (strings.Contains(string(r.body), tok[:10]) || strings.Contains(got, tok[:10])) {
 				t.Errorf("the refusal echoes the token")
 			}
-			if m := r.msg(t); m.Error == nil {
-				t.Errorf("no JSON-RPC error body: %s", r.body)
+			m := r.msg(t)
+			if m.Error == nil {
+				t.Fatalf("no JSON-RPC error body: %s", r.body)
+			}
+			// The body repeats the challenge: API Gateway renames the header.
+			var data struct {
+				WWWAuthenticate string `json:"www_authenticate"`
+			}
+			if err := json.Unmarshal(m.Error.Data, &data); err != nil || data.WWWAuthenticate != got {
+				t.Errorf("error data %s, want the challenge %q", m.Error.Data, got)
 			}
 		})
 	}
