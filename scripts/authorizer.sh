@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Step: the Lambda authorizer function (AUTH=lambda). Built from
-# ./cmd/mcp-authorizer as a static binary named bootstrap for the OS-only
-# runtime, unless AUTHORIZER_ZIP names a prebuilt zip. It gets the same
-# verifier settings as the server (or only the API key's hash).
+# Step: the Lambda authorizer function, in front of /mcp in every mode. It
+# is ./cmd/mcp-authorizer as a static binary named bootstrap for the OS-only
+# runtime, zipped by internal/cmd/lambdazip: built with the local Go
+# toolchain when there is one, else inside Docker (the Dockerfile's
+# authorizer target); AUTHORIZER_ZIP names a prebuilt zip instead. It gets
+# the same verifier settings as the server (or only the API key's hash),
+# and the gateway's cache TTL, so that no cached Allow outlives a token.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
-
-[[ $(auth_mode) != oauth ]] || die "authorizer.sh is for AUTH=lambda"
 
 if [[ -n $AUTHORIZER_ZIP ]]; then
 	[[ -f $AUTHORIZER_ZIP ]] || die "AUTHORIZER_ZIP=$AUTHORIZER_ZIP does not exist"
@@ -15,15 +16,23 @@ else
 	build_dir=$DEPLOY_DIR/authorizer
 	rm -rf "$build_dir"
 	mkdir -p "$build_dir"
-	log "building cmd/mcp-authorizer for linux/$GOARCH"
-	(cd "$ROOT_DIR" && CGO_ENABLED=0 GOOS=linux GOARCH=$GOARCH \
-		go build -trimpath -tags lambda.norpc -ldflags '-s -w' -o "$build_dir/bootstrap" ./cmd/mcp-authorizer)
 	zip_file=$DEPLOY_DIR/authorizer.zip
 	rm -f "$zip_file"
-	(cd "$build_dir" && zip -q -X "$zip_file" bootstrap)
+	if command -v go >/dev/null; then
+		log "building cmd/mcp-authorizer for linux/$GOARCH with $(go env GOVERSION)"
+		(cd "$ROOT_DIR" && CGO_ENABLED=0 GOOS=linux GOARCH=$GOARCH \
+			go build -trimpath -tags lambda.norpc -ldflags '-s -w' -o "$build_dir/bootstrap" ./cmd/mcp-authorizer)
+		(cd "$ROOT_DIR" && go run ./internal/cmd/lambdazip -o "$zip_file" "$build_dir/bootstrap")
+	else
+		docker_ready || die "$WHY_NOT_DOCKER, and Go is not installed: the authorizer cannot be built (or set AUTHORIZER_ZIP)"
+		log "building cmd/mcp-authorizer for linux/$GOARCH in Docker"
+		docker buildx build --platform "linux/$GOARCH" --target authorizer \
+			--output "type=local,dest=$build_dir" "$ROOT_DIR"
+		mv "$build_dir/authorizer.zip" "$zip_file"
+	fi
 fi
 
-env_json=$(auth_env_json)
+env_json=$(auth_env_json | jq --arg ttl "$AUTHORIZER_RESULT_TTL" '. + {AUTHORIZER_RESULT_TTL: $ttl}')
 env_file=$(write_env_file "$AUTHORIZER_NAME" "$env_json")
 settings=(--role "$(role_arn "$AUTHORIZER_ROLE_NAME")" --runtime provided.al2023 --handler bootstrap
 	--memory-size "$AUTHORIZER_MEMORY_SIZE" --timeout "$AUTHORIZER_TIMEOUT"

@@ -71,8 +71,14 @@ else
 			sed -E 's/aws|amazon|cognito/x/g' | cut -c1-63)
 	fi
 	log "creating Cognito domain $prefix"
-	aws cognito-idp create-user-pool-domain --user-pool-id "$pool_id" --domain "$prefix" >/dev/null
+	# Version 1, the classic hosted UI, explicitly: it serves its login page
+	# on every feature plan as soon as the domain is live, while managed
+	# login (version 2) shows none until a branding style is assigned to
+	# the app client. Switch in the console (Domain > Branding version).
+	aws cognito-idp create-user-pool-domain --user-pool-id "$pool_id" --domain "$prefix" \
+		--managed-login-version 1 >/dev/null
 	state_set COGNITO_DOMAIN_CREATED "$prefix"
+	state_set COGNITO_DOMAIN_NEW "$(date -u +%s)"
 	host=$prefix.auth.$pool_region.amazoncognito.com
 fi
 state_set COGNITO_DOMAIN_HOST "$host"

@@ -12,7 +12,7 @@ if [[ -n $IMAGE_URI ]]; then
 	exit 0
 fi
 
-command -v docker >/dev/null || die "docker is needed to build the image (or set IMAGE_URI to an image already in ECR)"
+docker_ready || die "$WHY_NOT_DOCKER: docker buildx builds the server image (or set IMAGE_URI to an image already in ECR)"
 
 if ! repo_uri=$(aws_text ecr describe-repositories --repository-names "$ECR_REPOSITORY" \
 	--query 'repositories[0].repositoryUri' 2>/dev/null); then
@@ -38,9 +38,10 @@ log "logging in to $registry"
 aws ecr get-login-password | docker login --username AWS --password-stdin "$registry" >/dev/null
 
 log "building linux/${GOARCH} image $repo_uri:$tag"
-# --provenance=false: Lambda accepts only a plain image manifest, not the index
-# buildx writes with attestations.
-docker buildx build --platform "linux/$GOARCH" --provenance=false \
+# --provenance=false --sbom=false: Lambda accepts only a plain image
+# manifest, not the image index buildx writes when it adds attestations.
+# TARGETARCH, which the Dockerfile compiles for, comes from --platform.
+docker buildx build --platform "linux/$GOARCH" --provenance=false --sbom=false \
 	--build-arg VERSION="$tag" -t "$repo_uri:$tag" --push "$ROOT_DIR"
 
 state_set IMAGE_URI "$repo_uri:$tag"

@@ -2,8 +2,9 @@
 # Step: execution roles. The server's role may read the Bedrock invocation log
 # group (in any region: the report takes a region argument), use the session
 # table, assume the cross-account reader role, and write its own logs. The
-# authorizer's role may only write its own logs. Policies are replaced on
-# every run, so a redeploy also narrows what an earlier one granted.
+# authorizer's role (every mode has the authorizer) may only write its own
+# logs. Policies are replaced on every run, so a redeploy also narrows what
+# an earlier one granted.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -27,6 +28,8 @@ ensure_role() {
 		die "cannot read role $name"
 	fi
 	aws iam put-role-policy --role-name "$name" --policy-name "$name-policy" --policy-document "$policy"
+	# Recorded even on a role deploy did not create: destroy removes it.
+	state_add ROLE_POLICIES "$name:$name-policy"
 }
 
 logs_arn() { printf 'arn:aws:logs:%s:%s:log-group:/aws/lambda/%s:*' "$AWS_REGION" "$acct" "$1"; }
@@ -53,6 +56,4 @@ authorizer_policy=$(jq -n --arg own "$(logs_arn "$AUTHORIZER_NAME")" '{
 	Statement: [{Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: $own}]}')
 
 ensure_role "$SERVER_ROLE_NAME" SERVER_ROLE_CREATED "$server_policy"
-if [[ $(auth_mode) != oauth ]]; then
-	ensure_role "$AUTHORIZER_ROLE_NAME" AUTHORIZER_ROLE_CREATED "$authorizer_policy"
-fi
+ensure_role "$AUTHORIZER_ROLE_NAME" AUTHORIZER_ROLE_CREATED "$authorizer_policy"

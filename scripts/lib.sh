@@ -43,7 +43,19 @@ load_env_file() {
 
 load_env_file "${DEPLOY_ENV_FILE:-$ROOT_DIR/deploy.env}"
 
-: "${AWS_REGION:=${AWS_DEFAULT_REGION:-us-east-1}}"
+# The region: AWS_REGION, then AWS_DEFAULT_REGION, then the CLI profile's
+# (aws configure get region), and only then us-east-1; REGION_SOURCE says
+# which, for the outputs. Exported, so the steps deploy.sh runs inherit it.
+if [[ -n ${AWS_REGION:-} ]]; then
+	: "${REGION_SOURCE:=AWS_REGION}"
+elif [[ -n ${AWS_DEFAULT_REGION:-} ]]; then
+	AWS_REGION=$AWS_DEFAULT_REGION REGION_SOURCE=AWS_DEFAULT_REGION
+elif AWS_REGION=$(aws configure get region 2>/dev/null) && [[ -n $AWS_REGION ]]; then
+	REGION_SOURCE="the AWS CLI profile${AWS_PROFILE:+ $AWS_PROFILE}"
+else
+	AWS_REGION=us-east-1 REGION_SOURCE="the default"
+fi
+export REGION_SOURCE
 : "${FUNCTION_NAME:=mcp-server}"
 : "${API_NAME:=mcp-server-api}"
 : "${STAGE:=prod}"
@@ -89,12 +101,14 @@ USER_POOL_NAME=${USER_POOL_NAME:-$API_NAME-users}
 POOL_TAG_KEY=mcplambda-deployment
 MCP_PATH_PART=mcp
 
+# shellcheck disable=SC2034 # GOARCH is read by the steps that build
 case $ARCH in
 x86_64 | amd64) ARCH=x86_64 GOARCH=amd64 ;;
 arm64 | aarch64) ARCH=arm64 GOARCH=arm64 ;;
 *) die "ARCH must be x86_64 or arm64, not '$ARCH'" ;;
 esac
-export ARCH GOARCH
+# Not GOARCH: exported, it would also steer `go run` of build tools.
+export ARCH
 
 [[ $MEMORY_SIZE =~ ^[0-9]+$ ]] || die "MEMORY_SIZE must be a number of MB"
 if ! [[ $TIMEOUT =~ ^[0-9]+$ ]] || ((TIMEOUT < 1 || TIMEOUT > 900)); then
@@ -102,8 +116,11 @@ if ! [[ $TIMEOUT =~ ^[0-9]+$ ]] || ((TIMEOUT < 1 || TIMEOUT > 900)); then
 fi
 [[ $REFRESH_TOKEN_ROTATION == ENABLED || $REFRESH_TOKEN_ROTATION == DISABLED ]] ||
 	die "REFRESH_TOKEN_ROTATION must be ENABLED or DISABLED"
-if ! [[ $AUTHORIZER_RESULT_TTL =~ ^[0-9]+$ ]] || ((AUTHORIZER_RESULT_TTL > 3600)); then
-	die "AUTHORIZER_RESULT_TTL must be 0..3600 seconds"
+# The authorizer refuses a token with less than this left to live (so a
+# cached Allow never outlives it): with 60-minute access tokens, at most a
+# quarter of their life.
+if ! [[ $AUTHORIZER_RESULT_TTL =~ ^[0-9]+$ ]] || ((AUTHORIZER_RESULT_TTL > 900)); then
+	die "AUTHORIZER_RESULT_TTL must be 0..900 seconds (the authorizer refuses tokens in their last AUTHORIZER_RESULT_TTL seconds, so a cached Allow never outlives a token)"
 fi
 
 mkdir -p "$DEPLOY_DIR"
@@ -133,6 +150,21 @@ state_set() {
 }
 
 state_del() { state_set "$1" ""; }
+
+# state_add KEY ITEM: adds ITEM (no spaces) to the space-separated list KEY;
+# state_remove KEY ITEM takes it out. Lists record what deploy added to
+# resources it did not create (an inline policy, an invoke permission), so
+# that destroy removes exactly those.
+state_add() {
+	local items
+	items=" $(state_get "$1") "
+	[[ $items == *" $2 "* ]] || state_set "$1" "$(xargs <<<"$items $2")"
+}
+state_remove() {
+	local items
+	items=" $(state_get "$1") "
+	state_set "$1" "$(xargs <<<"${items/ $2 / }")"
+}
 
 account_id() {
 	if [[ -z ${ACCOUNT_ID:-} ]]; then
@@ -170,8 +202,12 @@ mcp_scope() { printf '%s/mcp\n' "$(mcp_resource_url)"; }
 
 function_arn() { printf 'arn:aws:lambda:%s:%s:function:%s\n' "$AWS_REGION" "$(account_id)" "$1"; }
 
-# auth_mode prints oauth, jwt (lambda authorizer verifying Cognito tokens) or
-# api_key (lambda authorizer checking a generated key).
+# auth_mode prints oauth (Cognito; the authorizer and the server both verify
+# tokens), jwt (AUTH=lambda with a pool: the authorizer verifies Cognito
+# tokens, the server trusts it) or api_key (AUTH=lambda without a pool: the
+# authorizer checks a generated key). Every mode has the authorizer in front
+# of /mcp: on AWS only the gateway's own responses carry a real
+# WWW-Authenticate header (a Lambda's is renamed).
 auth_mode() {
 	case ${AUTH:-} in
 	oauth) echo oauth ;;
@@ -191,10 +227,24 @@ cognito_pool_id() {
 
 API_KEY_FILE=$DEPLOY_DIR/api-key
 
+# sha256_hex: the hex SHA-256 of standard input. sha256sum is GNU
+# coreutils; macOS has shasum instead.
+sha256_hex() {
+	local out
+	if command -v sha256sum >/dev/null; then
+		out=$(sha256sum)
+	elif command -v shasum >/dev/null; then
+		out=$(shasum -a 256)
+	else
+		die "neither sha256sum nor shasum is installed"
+	fi
+	printf '%s\n' "${out%% *}"
+}
+
 # Hex SHA-256 of the generated API key; the key itself never leaves .deploy/.
 api_key_sha256() {
 	[[ -s $API_KEY_FILE ]] || die "no API key in $API_KEY_FILE"
-	sha256sum <"$API_KEY_FILE" | cut -d' ' -f1
+	sha256_hex <"$API_KEY_FILE"
 }
 
 # Environment shared by the server and the authorizer: the same variables
@@ -219,6 +269,52 @@ auth_env_json() {
 		OAUTH_REQUIRED_SCOPES: $scope,
 		OAUTH_ALLOW_MISSING_AUDIENCE: "true"
 	}'
+}
+
+# The AWS CLI features deploy uses, as "SERVICE OPERATION:skeleton key
+# (flag)", and the first CLI versions that have them all. Checked before
+# anything is created, so an old CLI fails the deploy at once rather than
+# halfway (AWS CLI v1 and v2 both print an offline input skeleton).
+CLI_FEATURES=(
+	"apigateway put-integration:responseTransferMode (--response-transfer-mode, API Gateway response streaming)"
+	"cognito-idp create-user-pool-client:RefreshTokenRotation (refresh-token rotation)"
+	"cognito-idp create-user-pool-domain:ManagedLoginVersion (--managed-login-version)"
+)
+CLI_MIN_VERSIONS="AWS CLI v2 2.32.0 or v1 1.43.0"
+
+# preflight_aws_cli: dies naming the minimum version if the installed AWS
+# CLI lacks any flag deploy uses.
+preflight_aws_cli() {
+	command -v aws >/dev/null || die "the AWS CLI (aws) is needed: $CLI_MIN_VERSIONS or newer"
+	local f op key skeleton version missing=()
+	for f in "${CLI_FEATURES[@]}"; do
+		op=${f%%:*} key=${f#*:}
+		# shellcheck disable=SC2086 # op is "SERVICE OPERATION"
+		skeleton=$(aws $op --generate-cli-skeleton input 2>/dev/null) || skeleton=""
+		grep -q "\"${key%% *}\"" <<<"$skeleton" || missing+=("aws $op: ${key#* }")
+	done
+	if ((${#missing[@]})); then
+		version=$(aws --version 2>&1 | head -n1)
+		printf 'error: the installed AWS CLI (%s) lacks:\n' "$version" >&2
+		printf '  %s\n' "${missing[@]}" >&2
+		die "deploy needs $CLI_MIN_VERSIONS or newer: upgrade the AWS CLI (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)"
+	fi
+}
+
+# docker_ready: true when docker buildx can build here (the client, the
+# buildx plugin and a reachable engine). WHY_NOT_DOCKER says what is missing.
+# shellcheck disable=SC2034 # WHY_NOT_DOCKER is read by the callers
+docker_ready() {
+	if ! command -v docker >/dev/null; then
+		WHY_NOT_DOCKER="docker is not installed"
+	elif ! docker buildx version >/dev/null 2>&1; then
+		WHY_NOT_DOCKER="docker buildx is not available (install the buildx plugin, or Docker Desktop)"
+	elif ! docker info >/dev/null 2>&1; then
+		WHY_NOT_DOCKER="the Docker engine is not running or not reachable (docker info fails)"
+	else
+		return 0
+	fi
+	return 1
 }
 
 # is_missing ERR_TEXT: true when an AWS error means "does not exist".

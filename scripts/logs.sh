@@ -6,8 +6,8 @@
 source "$(dirname "$0")/lib.sh"
 
 # state key, then group name
-groups=(LOG_GROUP_SERVER_CREATED "/aws/lambda/$FUNCTION_NAME")
-[[ $(auth_mode) == oauth ]] || groups+=(LOG_GROUP_AUTHORIZER_CREATED "/aws/lambda/$AUTHORIZER_NAME")
+groups=(LOG_GROUP_SERVER_CREATED "/aws/lambda/$FUNCTION_NAME"
+	LOG_GROUP_AUTHORIZER_CREATED "/aws/lambda/$AUTHORIZER_NAME")
 
 existing=$(aws_json logs describe-log-groups --log-group-name-prefix /aws/lambda/ \
 	--query 'logGroups[].[logGroupName, retentionInDays]')

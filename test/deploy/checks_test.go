@@ -1,12 +1,17 @@
 package deploy
 
 import (
+	"archive/zip"
+	"bytes"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -166,14 +171,11 @@ func (e *env) checkStreamingCalls(want int) {
 // checkNoCreates asserts a redeploy created nothing but the new deployment.
 func (e *env) checkNoCreates() {
 	e.t.Helper()
-	data, err := os.ReadFile(e.calls)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	create := regexp.MustCompile(`\x1f(create-[a-z-]+|add-permission|put-method)\x1f`)
-	for _, m := range create.FindAllStringSubmatch(string(data), -1) {
-		if m[1] != "create-deployment" {
-			e.t.Errorf("redeploy called %s", m[1])
+	for _, c := range e.callsOf("", "") {
+		for _, a := range c {
+			if (strings.HasPrefix(a, "create-") && a != "create-deployment") || a == "add-permission" || a == "put-method" {
+				e.t.Errorf("redeploy called %s: %q", a, c)
+			}
 		}
 	}
 }
@@ -288,7 +290,135 @@ type gatewayResponse struct {
 	ResponseType       string
 	StatusCode         string
 	ResponseParameters map[string]string
+	ResponseTemplates  map[string]string
 	DefaultResponse    bool
+}
+
+// checkGatewayResponses: the gateway answers refusals itself (its
+// responses are not renamed, unlike a Lambda's WWW-Authenticate), with the
+// RFC 6750 / RFC 9728 challenges, and every answer it makes has a JSON-RPC
+// error body. challenge401 and challenge403 are the WWW-Authenticate values.
+func (e *env) checkGatewayResponses(apiID, challenge401, challenge403 string) {
+	e.t.Helper()
+	got := e.customGatewayResponses(apiID)
+	type want struct {
+		status    string
+		challenge string
+		code      int
+		message   string // a substring; "$" = the template passes API Gateway's message through
+	}
+	wants := map[string]want{
+		"UNAUTHORIZED":                   {"401", challenge401, -32001, "Unauthorized"},
+		"ACCESS_DENIED":                  {"403", challenge403, -32001, "Forbidden"},
+		"MISSING_AUTHENTICATION_TOKEN":   {"404", "", -32600, "Not Found"},
+		"AUTHORIZER_FAILURE":             {"500", "", -32603, "authorizer"},
+		"AUTHORIZER_CONFIGURATION_ERROR": {"500", "", -32603, "authorizer"},
+		"DEFAULT_4XX":                    {"", "", -32600, "$"},
+		"DEFAULT_5XX":                    {"", "", -32603, "$"},
+	}
+	if names := slices.Sorted(maps.Keys(got)); !slices.Equal(names, slices.Sorted(maps.Keys(wants))) {
+		e.t.Errorf("customised gateway responses %v, want %v", names, slices.Sorted(maps.Keys(wants)))
+	}
+	for typ, w := range wants {
+		r := got[typ]
+		if r.StatusCode != w.status {
+			e.t.Errorf("%s: status %q, want %q", typ, r.StatusCode, w.status)
+		}
+		params := r.ResponseParameters
+		if w.challenge != "" {
+			if params["gatewayresponse.header.WWW-Authenticate"] != "'"+w.challenge+"'" ||
+				params["gatewayresponse.header.Access-Control-Expose-Headers"] != "'WWW-Authenticate'" {
+				e.t.Errorf("%s: headers %v, want WWW-Authenticate '%s', exposed to browsers", typ, params, w.challenge)
+			}
+		} else if _, ok := params["gatewayresponse.header.WWW-Authenticate"]; ok {
+			e.t.Errorf("%s: a challenge on a response that is not a refusal: %v", typ, params)
+		}
+		if params["gatewayresponse.header.Access-Control-Allow-Origin"] != "'*'" {
+			e.t.Errorf("%s: no CORS header: %v", typ, params)
+		}
+		tmpl := r.ResponseTemplates["application/json"]
+		if w.message == "$" {
+			if want := fmt.Sprintf(`{"jsonrpc":"2.0","id":null,"error":{"code":%d,"message":$context.error.messageString}}`, w.code); tmpl != want {
+				e.t.Errorf("%s: template %s, want %s", typ, tmpl, want)
+			}
+			continue
+		}
+		var body struct {
+			JSONRPC string
+			ID      *int
+			Error   struct {
+				Code    int
+				Message string
+			}
+		}
+		if err := json.Unmarshal([]byte(tmpl), &body); err != nil || body.JSONRPC != "2.0" || body.ID != nil ||
+			body.Error.Code != w.code || !strings.Contains(body.Error.Message, w.message) {
+			e.t.Errorf("%s: template %q, want a JSON-RPC error %d saying %q", typ, tmpl, w.code, w.message)
+		}
+	}
+}
+
+type authorizerConf struct {
+	ID                           string
+	Name                         string
+	Type                         string
+	IdentitySource               string
+	AuthorizerURI                string `json:"authorizerUri"`
+	AuthorizerResultTTLInSeconds int    `json:"authorizerResultTtlInSeconds"`
+}
+
+// checkAuthorizer: exactly one REQUEST authorizer, on the Authorization
+// header, invoking the authorizer function, caching for ttl; returns its id.
+func (e *env) checkAuthorizer(apiID string, ttl int) string {
+	e.t.Helper()
+	var out struct{ Items []authorizerConf }
+	e.aws(&out, "apigateway", "get-authorizers", "--rest-api-id", apiID)
+	if len(out.Items) != 1 {
+		e.t.Fatalf("authorizers %+v, want one", out.Items)
+	}
+	a := out.Items[0]
+	wantURI := "arn:aws:apigateway:" + region + ":lambda:path/2015-03-31/functions/arn:aws:lambda:" + region + ":" + account + ":function:" + e.authzFn + "/invocations"
+	if a.Name != e.authzFn || a.Type != "REQUEST" || a.IdentitySource != "method.request.header.Authorization" ||
+		a.AuthorizerURI != wantURI || a.AuthorizerResultTTLInSeconds != ttl {
+		e.t.Errorf("authorizer %+v, want REQUEST on the Authorization header, %s, TTL %d", a, wantURI, ttl)
+	}
+	return a.ID
+}
+
+// checkAuthorizerPackage: the zip deploy built holds bootstrap, an
+// executable for the function's architecture (ELF e_machine).
+func (e *env) checkAuthorizerPackage(arch string) {
+	e.t.Helper()
+	zr, err := zip.OpenReader(filepath.Join(e.deploy, "authorizer.zip"))
+	if err != nil {
+		e.t.Fatalf("the authorizer package: %v", err)
+	}
+	defer zr.Close()
+	if len(zr.File) != 1 || zr.File[0].Name != "bootstrap" || zr.File[0].Mode().Perm() != 0o755 {
+		e.t.Fatalf("authorizer.zip entries %v, want bootstrap alone, mode 0755", zr.File)
+	}
+	rc, err := zr.File[0].Open()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rc.Close()
+	f, err := elf.NewFile(readerAt(e.t, rc))
+	if err != nil {
+		e.t.Fatalf("bootstrap is not an ELF executable: %v", err)
+	}
+	want := map[string]elf.Machine{"x86_64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[arch]
+	if f.Machine != want || f.Type != elf.ET_EXEC {
+		e.t.Errorf("bootstrap is %v %v, want an executable for %v", f.Type, f.Machine, want)
+	}
+}
+
+func readerAt(t *testing.T, r io.Reader) io.ReaderAt {
+	t.Helper()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.NewReader(b)
 }
 
 func (e *env) customGatewayResponses(apiID string) map[string]gatewayResponse {
@@ -453,33 +583,51 @@ func testOAuth(t *testing.T, e *env) {
 		"BEDROCK_CROSS_ACCOUNT_ROLE":   "BedrockUsageReader",
 		"LOG_LEVEL":                    "info",
 	}
+	authzEnv := map[string]string{"AUTHORIZER_RESULT_TTL": "300"}
+	for k, v := range wantEnv {
+		if strings.HasPrefix(k, "COGNITO_") || strings.HasPrefix(k, "OAUTH_") || k == "MCP_RESOURCE_URL" {
+			authzEnv[k] = v
+		}
+	}
 	fns := e.functions()
 	e.checkFunction(fns[e.fn], "Image", "x86_64", 2048, 300, wantEnv)
-	if _, ok := fns[e.authzFn]; ok {
-		t.Errorf("AUTH=oauth created the authorizer function")
-	}
+	// The authorizer guards /mcp in oauth mode too: the gateway, not the
+	// function, must answer 401 and 403, or the challenge is renamed.
+	e.checkFunction(fns[e.authzFn], "Zip", "x86_64", 256, 10, authzEnv)
+	e.checkAuthorizerPackage("x86_64")
 	e.checkServerRole()
 	e.checkTable()
-	if g := e.logGroups(); !maps.Equal(g, map[string]int{"/aws/lambda/" + e.fn: 14}) {
+	if g := e.logGroups(); !maps.Equal(g, map[string]int{"/aws/lambda/" + e.fn: 14, "/aws/lambda/" + e.authzFn: 14}) {
 		t.Errorf("log groups %v", g)
 	}
-	e.checkRoutes(apiID, "NONE", "")
+	authzID := e.checkAuthorizer(apiID, 300)
+	e.checkRoutes(apiID, "CUSTOM", authzID)
 	e.checkStreamingCalls(5)
 	e.checkPermission(e.fn, "apigateway-"+apiID, "arn:aws:execute-api:"+region+":"+account+":"+apiID+"/*")
-	if r := e.customGatewayResponses(apiID); len(r) != 0 {
-		t.Errorf("AUTH=oauth set gateway responses %v", r)
-	}
+	e.checkPermission(e.authzFn, "apigateway-authorizer-"+apiID, "arn:aws:execute-api:"+region+":"+account+":"+apiID+"/authorizers/"+authzID)
+	metadata := "https://" + apiID + ".execute-api." + region + ".amazonaws.com/prod/.well-known/oauth-protected-resource/mcp"
+	e.checkGatewayResponses(apiID,
+		`Bearer scope="`+url+`/mcp", resource_metadata="`+metadata+`"`,
+		`Bearer error="insufficient_scope", scope="`+url+`/mcp", resource_metadata="`+metadata+`"`)
 	e.checkStage(apiID)
+	for _, op := range []string{"create-user-pool-domain"} {
+		calls := e.callsOf("cognito-idp", op)
+		if len(calls) != 1 || argValue(calls[0], "--managed-login-version") != "1" {
+			t.Errorf("%s calls %q, want one with --managed-login-version 1", op, calls)
+		}
+	}
 	outputs := readEnvFile(t, filepath.Join(e.deploy, "outputs.env"))
 	wantOut := map[string]string{
-		"MCP_SERVER_URL": url, "AUTH_METHOD": "oauth", "OAUTH_CLIENT_ID": cg.client,
+		"MCP_SERVER_URL": url, "AWS_REGION": region, "AUTH_METHOD": "oauth", "OAUTH_CLIENT_ID": cg.client,
 		"COGNITO_DOMAIN": host, "OAUTH_SCOPES": url + "/mcp",
 	}
 	if !maps.Equal(outputs, wantOut) {
 		t.Errorf("outputs.env:\n got %v\nwant %v", outputs, wantOut)
 	}
-	if !strings.Contains(out, "MCP_SERVER_URL="+url) {
-		t.Errorf("deploy did not print the server URL:\n%s", out)
+	for _, want := range []string{"MCP_SERVER_URL=" + url, "in " + region + " (region from AWS_REGION)", "can take a minute", "mcp-client smoke"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("deploy did not print %q:\n%s", want, out)
+		}
 	}
 	readEnvFile(t, filepath.Join(e.deploy, "state.env"))
 
@@ -494,11 +642,11 @@ func testOAuth(t *testing.T, e *env) {
 	}
 	wantEnv["LOG_LEVEL"] = "debug"
 	e.checkFunction(e.functions()[e.fn], "Image", "x86_64", 2048, 300, wantEnv)
-	e.checkRoutes(apiID, "NONE", "")
+	e.checkRoutes(apiID, "CUSTOM", e.checkAuthorizer(apiID, 300))
 	e.checkPermission(e.fn, "apigateway-"+apiID, "arn:aws:execute-api:"+region+":"+account+":"+apiID+"/*")
 	e.checkNoCreates()
-	if n := len(e.callsOf("lambda", "wait")); n != 2 {
-		t.Errorf("redeploy waited %d times for the function update, want 2 (code, configuration)", n)
+	if n := len(e.callsOf("lambda", "wait")); n != 4 {
+		t.Errorf("redeploy waited %d times for the function updates, want 4 (code and configuration of two functions)", n)
 	}
 
 	// deploy-outputs rewrites the same file from the recorded state alone.
@@ -554,7 +702,7 @@ func testLambda(t *testing.T, e *env) {
 	})
 	authz := fns[e.authzFn]
 	e.checkFunction(authz, "Zip", "arm64", 256, 10, map[string]string{
-		"MCP_RESOURCE_URL": url, "API_KEY_SHA256": hash,
+		"MCP_RESOURCE_URL": url, "API_KEY_SHA256": hash, "AUTHORIZER_RESULT_TTL": "300",
 	})
 	var conf struct{ Runtime, Handler string }
 	e.aws(&conf, "lambda", "get-function-configuration", "--function-name", e.authzFn)
@@ -572,44 +720,19 @@ func testLambda(t *testing.T, e *env) {
 		t.Errorf("log groups %v", g)
 	}
 
-	var authorizers struct {
-		Items []struct {
-			ID                           string
-			Name                         string
-			Type                         string
-			IdentitySource               string
-			AuthorizerURI                string `json:"authorizerUri"`
-			AuthorizerResultTTLInSeconds int    `json:"authorizerResultTtlInSeconds"`
-		}
-	}
-	e.aws(&authorizers, "apigateway", "get-authorizers", "--rest-api-id", apiID)
-	if len(authorizers.Items) != 1 {
-		t.Fatalf("authorizers %+v, want one", authorizers.Items)
-	}
-	a := authorizers.Items[0]
-	wantURI := "arn:aws:apigateway:" + region + ":lambda:path/2015-03-31/functions/arn:aws:lambda:" + region + ":" + account + ":function:" + e.authzFn + "/invocations"
-	if a.Name != e.authzFn || a.Type != "REQUEST" || a.IdentitySource != "method.request.header.Authorization" ||
-		a.AuthorizerURI != wantURI || a.AuthorizerResultTTLInSeconds != 300 {
-		t.Errorf("authorizer %+v", a)
-	}
+	a := authorizerConf{ID: e.checkAuthorizer(apiID, 300)}
+	e.checkAuthorizerPackage("arm64")
 	e.checkRoutes(apiID, "CUSTOM", a.ID)
 	e.checkStreamingCalls(5)
 	e.checkPermission(e.fn, "apigateway-"+apiID, "arn:aws:execute-api:"+region+":"+account+":"+apiID+"/*")
 	e.checkPermission(e.authzFn, "apigateway-authorizer-"+apiID, "arn:aws:execute-api:"+region+":"+account+":"+apiID+"/authorizers/"+a.ID)
-	responses := e.customGatewayResponses(apiID)
-	if r := responses["UNAUTHORIZED"]; r.StatusCode != "401" || r.ResponseParameters["gatewayresponse.header.WWW-Authenticate"] != "'Bearer'" {
-		t.Errorf("UNAUTHORIZED gateway response %+v", r)
-	}
-	if r := responses["ACCESS_DENIED"]; r.StatusCode != "403" ||
-		r.ResponseParameters["gatewayresponse.header.WWW-Authenticate"] != `'Bearer error="insufficient_scope"'` {
-		t.Errorf("ACCESS_DENIED gateway response %+v", r)
-	}
+	e.checkGatewayResponses(apiID, `Bearer realm="mcp"`, `Bearer realm="mcp"`)
 	e.checkStage(apiID)
 	if pools := e.userPools(e.api + "-users"); len(pools) != 0 {
 		t.Errorf("AUTH=lambda without a pool created user pools %v", pools)
 	}
 	outputs := readEnvFile(t, filepath.Join(e.deploy, "outputs.env"))
-	if want := map[string]string{"MCP_SERVER_URL": url, "AUTH_METHOD": "lambda", "ACCESS_TOKEN": string(key)}; !maps.Equal(outputs, want) {
+	if want := map[string]string{"MCP_SERVER_URL": url, "AWS_REGION": region, "AUTH_METHOD": "lambda", "ACCESS_TOKEN": string(key)}; !maps.Equal(outputs, want) {
 		t.Errorf("outputs.env keys %v, want MCP_SERVER_URL, AUTH_METHOD=lambda and the key as ACCESS_TOKEN", slices.Sorted(maps.Keys(outputs)))
 	}
 
@@ -625,7 +748,7 @@ func testLambda(t *testing.T, e *env) {
 	host := "someone-elses-login.auth." + region + ".amazoncognito.com"
 
 	e.resetCalls()
-	out = e.make([]string{"LOG_LEVEL=warn", "AUTHORIZER_RESULT_TTL=60", "COGNITO_USER_POOL_ID=" + poolID}, "deploy", "AUTH=lambda")
+	out = e.make([]string{"LOG_LEVEL=warn", "AUTHORIZER_RESULT_TTL=60", "COGNITO_USER_POOL_ID=" + poolID, "AUTHORIZER_ZIP=" + e.zip}, "deploy", "AUTH=lambda")
 	if strings.Contains(out, string(key)) {
 		t.Errorf("redeploy printed the API key")
 	}
@@ -646,31 +769,30 @@ func testLambda(t *testing.T, e *env) {
 		"OAUTH_REQUIRED_SCOPES": url + "/mcp", "OAUTH_ALLOW_MISSING_AUDIENCE": "true",
 	}
 	fns = e.functions()
+	jwtEnv["AUTHORIZER_RESULT_TTL"] = "60"
 	e.checkFunction(fns[e.authzFn], "Zip", "arm64", 256, 10, jwtEnv)
+	delete(jwtEnv, "AUTHORIZER_RESULT_TTL")
+	if calls := e.callsOf("lambda", "update-function-code"); len(calls) != 2 ||
+		!slices.ContainsFunc(calls, func(c []string) bool { return argValue(c, "--zip-file") == "fileb://"+e.zip }) {
+		t.Errorf("update-function-code calls %q, want the AUTHORIZER_ZIP package for the authorizer", calls)
+	}
 	jwtEnv["LOG_LEVEL"] = "warn"
 	jwtEnv["AUTH_METHOD"] = "lambda"
 	jwtEnv["SESSION_TABLE"] = e.table
 	jwtEnv["BEDROCK_LOG_SOURCE"] = "cloudwatch"
 	jwtEnv["BEDROCK_CROSS_ACCOUNT_ROLE"] = "BedrockUsageReader"
 	e.checkFunction(fns[e.fn], "Image", "arm64", 1024, 300, jwtEnv)
-	e.aws(&authorizers, "apigateway", "get-authorizers", "--rest-api-id", apiID)
-	if len(authorizers.Items) != 1 || authorizers.Items[0].ID != a.ID || authorizers.Items[0].AuthorizerResultTTLInSeconds != 60 {
-		t.Errorf("authorizers after redeploy %+v, want %s alone with TTL 60", authorizers.Items, a.ID)
+	if id := e.checkAuthorizer(apiID, 60); id != a.ID {
+		t.Errorf("the redeploy replaced authorizer %s with %s", a.ID, id)
 	}
 	e.checkRoutes(apiID, "CUSTOM", a.ID)
 	e.checkPermission(e.authzFn, "apigateway-authorizer-"+apiID, "arn:aws:execute-api:"+region+":"+account+":"+apiID+"/authorizers/"+a.ID)
 	metadata := "https://" + apiID + ".execute-api." + region + ".amazonaws.com/prod/.well-known/oauth-protected-resource/mcp"
-	responses = e.customGatewayResponses(apiID)
-	if got, want := responses["UNAUTHORIZED"].ResponseParameters["gatewayresponse.header.WWW-Authenticate"],
-		`'Bearer resource_metadata="`+metadata+`"'`; got != want {
-		t.Errorf("UNAUTHORIZED WWW-Authenticate %s, want %s", got, want)
-	}
-	if got, want := responses["ACCESS_DENIED"].ResponseParameters["gatewayresponse.header.WWW-Authenticate"],
-		`'Bearer error="insufficient_scope", scope="`+url+`/mcp", resource_metadata="`+metadata+`"'`; got != want {
-		t.Errorf("ACCESS_DENIED WWW-Authenticate %s, want %s", got, want)
-	}
+	e.checkGatewayResponses(apiID,
+		`Bearer scope="`+url+`/mcp", resource_metadata="`+metadata+`"`,
+		`Bearer error="insufficient_scope", scope="`+url+`/mcp", resource_metadata="`+metadata+`"`)
 	outputs = readEnvFile(t, filepath.Join(e.deploy, "outputs.env"))
-	if want := map[string]string{"MCP_SERVER_URL": url, "AUTH_METHOD": "oauth", "OAUTH_CLIENT_ID": clientID,
+	if want := map[string]string{"MCP_SERVER_URL": url, "AWS_REGION": region, "AUTH_METHOD": "oauth", "OAUTH_CLIENT_ID": clientID,
 		"COGNITO_DOMAIN": host, "OAUTH_SCOPES": url + "/mcp"}; !maps.Equal(outputs, want) {
 		t.Errorf("outputs.env:\n got %v\nwant %v", outputs, want)
 	}
@@ -710,5 +832,78 @@ func testLambda(t *testing.T, e *env) {
 	}
 	if !deleted {
 		t.Errorf("destroy did not delete its resource server %s in the given pool", url)
+	}
+}
+
+// testAdopted: deploy into resources that existed before (a role, the
+// server function and a REST API of the configured names), then destroy.
+// The resources stay; what deploy added to them (an inline policy, an
+// invoke permission, resources, methods, an authorizer, gateway responses)
+// goes.
+func testAdopted(t *testing.T, e *env, image string) {
+	var ignored any
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	e.aws(&ignored, "iam", "create-role", "--role-name", e.fn+"-role", "--assume-role-policy-document", trust)
+	e.aws(&ignored, "lambda", "create-function", "--function-name", e.fn, "--package-type", "Image",
+		"--code", "ImageUri="+image, "--role", "arn:aws:iam::"+account+":role/"+e.fn+"-role")
+	var api struct{ ID string }
+	e.aws(&api, "apigateway", "create-rest-api", "--name", e.api, "--endpoint-configuration", "types=REGIONAL")
+	var res struct{ Items []struct{ ID, Path string } }
+	e.aws(&res, "apigateway", "get-resources", "--rest-api-id", api.ID)
+	var other struct{ ID string }
+	e.aws(&other, "apigateway", "create-resource", "--rest-api-id", api.ID, "--parent-id", res.Items[0].ID, "--path-part", "other")
+
+	e.make(nil, "deploy", "AUTH=lambda")
+	if got := e.singleAPI(); got != api.ID {
+		t.Fatalf("deploy made API %s instead of adopting %s", got, api.ID)
+	}
+	e.checkAuthorizer(api.ID, 300)
+	state := readEnvFile(t, filepath.Join(e.deploy, "state.env"))
+	for _, k := range []string{"API_RESOURCES_CREATED", "API_AUTHORIZER_CREATED", "API_GATEWAY_RESPONSES_PUT", "LAMBDA_PERMISSIONS", "ROLE_POLICIES"} {
+		if state[k] == "" {
+			t.Errorf("state.env does not record %s", k)
+		}
+	}
+	if _, ok := state["REST_API_CREATED"]; ok {
+		t.Error("an adopted API recorded as created")
+	}
+
+	e.make(nil, "destroy")
+	e.aws(&res, "apigateway", "get-resources", "--rest-api-id", api.ID)
+	var paths []string
+	for _, r := range res.Items {
+		paths = append(paths, r.Path)
+	}
+	if slices.Sort(paths); !slices.Equal(paths, []string{"/", "/other"}) {
+		t.Errorf("resources left in the adopted API: %v, want / and /other", paths)
+	}
+	var authorizers struct{ Items []authorizerConf }
+	e.aws(&authorizers, "apigateway", "get-authorizers", "--rest-api-id", api.ID)
+	if len(authorizers.Items) != 0 {
+		t.Errorf("authorizers left in the adopted API: %+v", authorizers.Items)
+	}
+	if r := e.customGatewayResponses(api.ID); len(r) != 0 {
+		t.Errorf("gateway responses left in the adopted API: %v", slices.Sorted(maps.Keys(r)))
+	}
+	if _, ok := e.functions()[e.fn]; !ok {
+		t.Fatalf("destroy deleted the function %s it did not create", e.fn)
+	}
+	var policy struct{ Policy string }
+	cmd := exec.Command("aws", "lambda", "get-policy", "--function-name", e.fn, "--output", "json")
+	cmd.Env = e.vars
+	if out, err := cmd.CombinedOutput(); err == nil {
+		if json.Unmarshal(out, &policy) == nil && strings.Contains(policy.Policy, "apigateway-") {
+			t.Errorf("the invoke permission deploy added is left: %s", policy.Policy)
+		}
+	} else if !strings.Contains(string(out), "ResourceNotFound") {
+		t.Errorf("get-policy: %v\n%s", err, out)
+	}
+	var roles struct{ PolicyNames []string }
+	e.aws(&roles, "iam", "list-role-policies", "--role-name", e.fn+"-role")
+	if len(roles.PolicyNames) != 0 {
+		t.Errorf("inline policies left on the adopted role: %v", roles.PolicyNames)
+	}
+	if _, err := os.Stat(filepath.Join(e.deploy, "state.env")); err == nil {
+		t.Error("state.env left after destroy")
 	}
 }
