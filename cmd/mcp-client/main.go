@@ -4,6 +4,7 @@
 //	mcp-client                  interactive; `help` lists the commands
 //	mcp-client -c 'list-tools'  run commands (';'-separated) and exit with their status
 //	mcp-client < script         read commands from stdin; exit 1 if any failed
+//	mcp-client smoke            check a deployment (make smoke): one line per check; exit 1 if any failed
 //
 // Settings come from the environment (MCP_SERVER_URL, AUTH_METHOD, ...) and,
 // for variables it leaves unset, from .deploy/outputs.env in the working
@@ -21,6 +22,7 @@ import (
 
 	"mcplambda/client/oauthclient"
 	"mcplambda/client/repl"
+	"mcplambda/client/smoke"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -32,6 +34,9 @@ func main() {
 
 // run is main without the process: it returns the exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) > 0 && args[0] == "smoke" {
+		return runSmoke(args[1:], stdout, stderr, getenv)
+	}
 	fs := flag.NewFlagSet("mcp-client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	script := fs.String("c", "", "run these commands (separated by ';' or newlines) and exit")
@@ -39,7 +44,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	outputs := fs.String("outputs", repl.DeployOutputsFile, "KEY=VALUE file read for settings the environment leaves unset (\"\" = none)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: mcp-client [-c commands] [-url URL] [-outputs FILE]\n\n")
+		fmt.Fprintf(stderr, "usage: mcp-client [-c commands] [-url URL] [-outputs FILE]\n")
+		fmt.Fprintf(stderr, "       mcp-client smoke [-url URL] [-outputs FILE]\n\n")
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\nRun without -c and type help for the commands.\n")
 	}
@@ -47,6 +53,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		return 2
+	}
+	if fs.NArg() > 0 && fs.Arg(0) == "smoke" {
+		fmt.Fprintln(stderr, "mcp-client: smoke is a subcommand and comes first: mcp-client smoke [-url URL] [-outputs FILE]")
 		return 2
 	}
 	if fs.NArg() > 0 {
@@ -95,6 +105,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		return 1
 	}
 	return 0
+}
+
+// runSmoke runs `mcp-client smoke`. Ctrl-C cancels the run, which still
+// ends the sessions it opened and prints its summary; once the run is
+// cancelled, a second Ctrl-C ends the process at once.
+func runSmoke(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	context.AfterFunc(ctx, stop)
+	return smoke.Main(ctx, args, stdout, stderr, getenv)
 }
 
 // isTerminal reports whether f is a character device: a terminal, for a

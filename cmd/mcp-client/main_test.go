@@ -90,3 +90,58 @@ func TestRun(t *testing.T) {
 		})
 	}
 }
+
+// TestSmoke runs `mcp-client smoke` through the command's dispatch: the
+// exit statuses and the lines, against a server at the deployed pace of
+// multi-greet (the streaming check expects 1 s between notifications).
+func TestSmoke(t *testing.T) {
+	srv := server.New(server.Options{Info: mcp.Implementation{Name: "cmd-test", Version: "1"}})
+	if err := greetings.Register(srv, greetings.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := server.DefaultConfig()
+	cfg.LogRequests = false
+	h := server.NewHandler(srv, cfg, server.HandlerOptions{Logger: slog.New(slog.DiscardHandler)})
+	ts := httptest.NewServer(server.NewMux(cfg, h))
+	t.Cleanup(func() { ts.Close(); h.Close() })
+	url := ts.URL + cfg.Path
+	dir := t.TempDir()
+	noOutputs := filepath.Join(dir, "none.env")
+	tokens := filepath.Join(dir, "tokens") // never the user's own store
+
+	cases := []struct {
+		name   string
+		args   []string
+		env    map[string]string
+		status int
+		out    []string
+		errOut []string
+	}{
+		{name: "passes", args: []string{"smoke", "-outputs", noOutputs}, env: map[string]string{"MCP_SERVER_URL": url, "OAUTH_TOKEN_DIR": tokens}, status: 0,
+			out: []string{"smoke: " + url + " (settings from the environment", "\nskip discovery: the server needs no token\n", "\nok   session: ", "\nok   streaming: ", "\nok   instances: ", "\nsmoke: 3 passed, 1 skipped\n"}},
+		{name: "fails", args: []string{"smoke", "-outputs", noOutputs, "-url", "http://127.0.0.1:1/mcp"}, env: map[string]string{"OAUTH_TOKEN_DIR": tokens}, status: 1,
+			out: []string{"\nFAIL discovery: ", "connection refused", "\nsmoke: 4 failed\n"}},
+		{name: "usage", args: []string{"smoke", "-frob"}, status: 2, errOut: []string{"usage: mcp-client smoke [-url URL] [-outputs FILE]"}},
+		{name: "stray argument", args: []string{"smoke", "-outputs", noOutputs, "now"}, status: 2, errOut: []string{`unexpected argument "now"`}},
+		{name: "after the flags", args: []string{"-outputs", noOutputs, "smoke"}, status: 2, errOut: []string{"smoke is a subcommand and comes first"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			status := run(tc.args, strings.NewReader(""), &out, &errOut, func(k string) string { return tc.env[k] })
+			if status != tc.status {
+				t.Errorf("status %d, want %d\nout:\n%s\nerr:\n%s", status, tc.status, out.String(), errOut.String())
+			}
+			for _, w := range tc.out {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out.String())
+				}
+			}
+			for _, w := range tc.errOut {
+				if !strings.Contains(errOut.String(), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut.String())
+				}
+			}
+		})
+	}
+}
