@@ -169,8 +169,8 @@ put_response() {
 	[[ -z $adopted ]] || state_add API_GATEWAY_RESPONSES_PUT "$type"
 }
 wanted=(UNAUTHORIZED ACCESS_DENIED MISSING_AUTHENTICATION_TOKEN AUTHORIZER_FAILURE AUTHORIZER_CONFIGURATION_ERROR DEFAULT_4XX DEFAULT_5XX)
-put_response UNAUTHORIZED 401 -32001 "$unauthorized_message" "$unauthorized_challenge"
-put_response ACCESS_DENIED 403 -32001 "$denied_message" "$denied_challenge"
+put_response UNAUTHORIZED 401 -32000 "$unauthorized_message" "$unauthorized_challenge"
+put_response ACCESS_DENIED 403 -32000 "$denied_message" "$denied_challenge"
 # Not 403 "Missing Authentication Token": an unknown path or method is not
 # an authorization problem, and a 403 would send OAuth clients astray.
 put_response MISSING_AUTHENTICATION_TOKEN 404 -32600 "Not Found: this API serves the MCP endpoint $(mcp_resource_url) (POST, GET, DELETE) and its /.well-known metadata"

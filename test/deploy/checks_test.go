@@ -308,8 +308,8 @@ func (e *env) checkGatewayResponses(apiID, challenge401, challenge403 string) {
 		message   string // a substring; "$" = the template passes API Gateway's message through
 	}
 	wants := map[string]want{
-		"UNAUTHORIZED":                   {"401", challenge401, -32001, "Unauthorized"},
-		"ACCESS_DENIED":                  {"403", challenge403, -32001, "Forbidden"},
+		"UNAUTHORIZED":                   {"401", challenge401, -32000, "Unauthorized"},
+		"ACCESS_DENIED":                  {"403", challenge403, -32000, "Forbidden"},
 		"MISSING_AUTHENTICATION_TOKEN":   {"404", "", -32600, "Not Found"},
 		"AUTHORIZER_FAILURE":             {"500", "", -32603, "authorizer"},
 		"AUTHORIZER_CONFIGURATION_ERROR": {"500", "", -32603, "authorizer"},
