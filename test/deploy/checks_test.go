@@ -631,6 +631,10 @@ func testOAuth(t *testing.T, e *env) {
 	}
 	readEnvFile(t, filepath.Join(e.deploy, "state.env"))
 
+	// The deployment as a client meets it: the REST API as configured, in
+	// front of the real functions with the environment deploy gave them.
+	throughGatewayOAuth(t, e, e.srv, e.bins, apiID, url, cg.pool, cg.client)
+
 	// Again, with a changed setting: nothing duplicated, the environment updated.
 	e.resetCalls()
 	e.make([]string{"LOG_LEVEL=debug"}, "deploy", "AUTH=oauth")
@@ -731,6 +735,7 @@ func testLambda(t *testing.T, e *env) {
 	if pools := e.userPools(e.api + "-users"); len(pools) != 0 {
 		t.Errorf("AUTH=lambda without a pool created user pools %v", pools)
 	}
+	throughGatewayAPIKey(t, e, e.srv, e.bins, apiID, url, string(key))
 	outputs := readEnvFile(t, filepath.Join(e.deploy, "outputs.env"))
 	if want := map[string]string{"MCP_SERVER_URL": url, "AWS_REGION": region, "AUTH_METHOD": "lambda", "ACCESS_TOKEN": string(key)}; !maps.Equal(outputs, want) {
 		t.Errorf("outputs.env keys %v, want MCP_SERVER_URL, AUTH_METHOD=lambda and the key as ACCESS_TOKEN", slices.Sorted(maps.Keys(outputs)))

@@ -67,6 +67,8 @@ type env struct {
 	calls   string // the shim's log: one record per call, arguments separated by \x1f
 	deploy  string // DEPLOY_DIR
 	zip     string // a stand-in authorizer package, for AUTHORIZER_ZIP
+	srv     *moto.Server
+	bins    functionBinaries
 	fn      string
 	authzFn string
 	api     string
@@ -87,7 +89,7 @@ func newEnv(t *testing.T, srv *moto.Server, root, aws, name string, extra ...str
 		t.Fatal(err)
 	}
 	e := &env{
-		t: t, root: root, calls: calls, deploy: filepath.Join(dir, "deploy"),
+		t: t, root: root, calls: calls, deploy: filepath.Join(dir, "deploy"), srv: srv,
 		fn: name + "-fn", authzFn: name + "-authz", api: name + "-api", table: name + "-sessions",
 	}
 	for _, kv := range srv.Environ() {
@@ -300,17 +302,23 @@ func TestDeployOnMoto(t *testing.T) {
 	setup := newEnv(t, srv, root, aws, "setup")
 	image := fakeImage(t, setup)
 	zipPath := authorizerZip(t)
+	// The functions themselves, run behind the gateway double after a deploy.
+	bins := functionBinaries{
+		server:     testproc.BuildRace(t, root, "./cmd/mcp-server"),
+		authorizer: testproc.BuildRace(t, root, "./cmd/mcp-authorizer"),
+	}
 
 	t.Run("oauth", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, srv, root, aws, "oa", "IMAGE_URI="+image)
+		e.bins = bins
 		testOAuth(t, e)
 	})
 	t.Run("lambda", func(t *testing.T) {
 		t.Parallel()
 		// The first deploy builds the authorizer for arm64; the second takes AUTHORIZER_ZIP.
 		e := newEnv(t, srv, root, aws, "la", "IMAGE_URI="+image, "ARCH=arm64", "MEMORY_SIZE=1024")
-		e.zip = zipPath
+		e.zip, e.bins = zipPath, bins
 		testLambda(t, e)
 	})
 	t.Run("adopted", func(t *testing.T) {
