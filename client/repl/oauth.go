@@ -6,6 +6,23 @@ import (
 	"mcplambda/client/oauthclient"
 )
 
+// ClientName is how the client introduces itself to authorization servers
+// (dynamic registration, consent pages).
+const ClientName = "mcp-lambda-go client"
+
+// OAuthConfig is the login configuration the client reads from its
+// settings and the environment (client secret, metadata document URL,
+// token directory): the same for the REPL and for `mcp-client smoke`, so
+// that both find the tokens `auth login` stored.
+func OAuthConfig(cfg Config, getenv func(string) string) oauthclient.Config {
+	base := oauthclient.ConfigFromEnv(getenv)
+	base.ClientID = cfg.ClientID
+	base.RedirectURI = cfg.RedirectURI
+	base.ClientName = ClientName
+	base.Interactive = cfg.AuthMethod != AuthLambda
+	return base
+}
+
 // FlowFactory makes OAuth logins with client/oauthclient: base is the
 // configuration shared by every server (client id, redirect URI, store,
 // browser); its ServerURL is set per server.

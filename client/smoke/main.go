@@ -93,11 +93,8 @@ func credentials(cfg repl.Config, getenv func(string) string, msgs io.Writer) (a
 	}
 	// The REPL's login configuration (cmd/mcp-client newOAuth), made
 	// non-interactive: a check must never wait for a person.
-	base := oauthclient.ConfigFromEnv(getenv)
+	base := repl.OAuthConfig(cfg, getenv)
 	base.ServerURL = cfg.ServerURL
-	base.ClientID = cfg.ClientID
-	base.RedirectURI = cfg.RedirectURI
-	base.ClientName = "mcp-lambda-go client"
 	base.Interactive = false
 	base.OpenBrowser = func(context.Context, string) error {
 		return errors.New("the smoke test never opens a browser")

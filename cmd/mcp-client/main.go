@@ -20,7 +20,6 @@ import (
 	"os"
 	"os/signal"
 
-	"mcplambda/client/oauthclient"
 	"mcplambda/client/repl"
 	"mcplambda/client/smoke"
 )
@@ -132,11 +131,7 @@ func isTerminal(f any) bool {
 // metadata document URL, token directory) and the settings that may come
 // from the deploy outputs (client id, redirect URI).
 func newOAuth(cfg repl.Config, getenv func(string) string, msgs io.Writer) repl.OAuthFactory {
-	base := oauthclient.ConfigFromEnv(getenv)
-	base.ClientID = cfg.ClientID
-	base.RedirectURI = cfg.RedirectURI
-	base.ClientName = "mcp-lambda-go client"
-	base.Interactive = cfg.AuthMethod != repl.AuthLambda
+	base := repl.OAuthConfig(cfg, getenv)
 	base.Out = msgs
 	return repl.FlowFactory(base)
 }
