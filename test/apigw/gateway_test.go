@@ -596,6 +596,7 @@ func TestIntegrationResponseRemapped(t *testing.T) {
 		rec := httptest.NewRecorder()
 		g.ServeHTTP(rec, httptest.NewRequest("GET", "/prod/.well-known/x", nil))
 		h := rec.Header()
+		//lint:ignore SA1008 API Gateway's own spelling of the name is what is checked
 		if _, ok := h["x-amzn-Remapped-WWW-Authenticate"]; !ok {
 			t.Errorf("no x-amzn-Remapped-WWW-Authenticate in %v", h)
 		}
