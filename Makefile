@@ -34,7 +34,7 @@ RIE_VERSION ?= v0.0.0-20261030222936-bef5c4ba774d
 RIE := bin/tools/aws-lambda-rie
 $(RIE):
 	GOBIN=$(CURDIR)/bin/tools GOFLAGS=-mod=mod $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
-# The system commands (shellcheck, jq, zip, the AWS CLI, moto_server): installed
+# The system commands (shellcheck, jq, the AWS CLI, moto_server): installed
 # from Debian's packages as root in CI, else a one-line instruction each.
 system-tools:
 	@bash test/system-tools.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The system commands the tests need that no lock file pins: the deploy tests
-# run the AWS CLI, jq, zip and shellcheck; the AWS emulation is moto_server.
+# run the AWS CLI, jq and shellcheck; the AWS emulation is moto_server.
 # Missing Debian packages are installed with apt-get when running as root in
 # CI (CI set, as on the CI machine); anywhere else each missing command gets a
 # one-line instruction and the script fails, so a test never skips silently
@@ -8,7 +8,7 @@
 set -euo pipefail
 
 # command:Debian package
-debian=(shellcheck:shellcheck jq:jq zip:zip make:make git:git)
+debian=(shellcheck:shellcheck jq:jq make:make git:git)
 
 missing_pkgs=()
 for pair in "${debian[@]}"; do
