@@ -303,18 +303,23 @@ preflight_aws_cli() {
 
 # docker_ready: true when docker buildx can build here (the client, the
 # buildx plugin and a reachable engine). WHY_NOT_DOCKER says what is missing.
-# shellcheck disable=SC2034 # WHY_NOT_DOCKER is read by the callers
+# Asked once per deploy: the answer is exported to the steps deploy.sh runs.
 docker_ready() {
-	if ! command -v docker >/dev/null; then
-		WHY_NOT_DOCKER="docker is not installed"
-	elif ! docker buildx version >/dev/null 2>&1; then
-		WHY_NOT_DOCKER="docker buildx is not available (install the buildx plugin, or Docker Desktop)"
-	elif ! docker info >/dev/null 2>&1; then
-		WHY_NOT_DOCKER="the Docker engine is not running or not reachable (docker info fails)"
-	else
-		return 0
+	if [[ -z ${DOCKER_STATUS:-} ]]; then
+		if ! command -v docker >/dev/null; then
+			DOCKER_STATUS="docker is not installed"
+		elif ! docker buildx version >/dev/null 2>&1; then
+			DOCKER_STATUS="docker buildx is not available (install the buildx plugin, or Docker Desktop)"
+		elif ! docker info >/dev/null 2>&1; then
+			DOCKER_STATUS="the Docker engine is not running or not reachable (docker info fails)"
+		else
+			DOCKER_STATUS=ready
+		fi
+		export DOCKER_STATUS
 	fi
-	return 1
+	# shellcheck disable=SC2034 # WHY_NOT_DOCKER is read by the callers
+	WHY_NOT_DOCKER=$DOCKER_STATUS
+	[[ $DOCKER_STATUS == ready ]]
 }
 
 # is_missing ERR_TEXT: true when an AWS error means "does not exist".

@@ -160,6 +160,7 @@ func (d *deployed) invokeAuthorizer(ctx context.Context, ev events.APIGatewayCus
 	if err != nil {
 		return resp, err
 	}
+	// A failure after the response started is known only once it is read.
 	if res.FunctionError != nil {
 		return resp, errors.New(res.FunctionError.Message)
 	}
