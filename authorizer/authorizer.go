@@ -6,12 +6,12 @@ import (
 	"log/slog"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"mcplambda/authorizer/apikey"
+	"mcplambda/internal/apikey"
+	"mcplambda/internal/authctx"
 	"mcplambda/oauth"
 )
 
@@ -25,12 +25,6 @@ var ErrUnauthorized = errors.New("Unauthorized")
 var (
 	errUnavailable = errors.New("authorizer: signing keys unavailable")
 	errInternal    = errors.New("authorizer: cannot build a policy for this request")
-)
-
-// Context values set on every Allow.
-const (
-	AuthJWT    = "jwt"
-	AuthAPIKey = "api_key"
 )
 
 // Authorizer decides REQUEST authorizer events. It is safe for concurrent use.
@@ -92,9 +86,7 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 		return none, ErrUnauthorized
 	}
 	a.decision(ctx, "allow", "api_key", rid, principal, "")
-	return a.policy(principal, "Allow", arn, map[string]any{
-		"sub": principal, "client_id": "", "scope": "", "username": "", "iss": "", "auth": AuthAPIKey,
-	}), nil
+	return a.policy(principal, "Allow", arn, authctx.Encode(authctx.Identity{Subject: principal, Method: authctx.MethodAPIKey})), nil
 }
 
 func (a *Authorizer) jwt(ctx context.Context, arn MethodARN, tok, rid string) (events.APIGatewayCustomAuthorizerResponse, error) {
@@ -137,23 +129,22 @@ func (a *Authorizer) jwt(ctx context.Context, arn MethodARN, tok, rid string) (e
 	}
 	if len(missing) > 0 {
 		a.decision(ctx, "deny", "insufficient_scope", rid, c.Subject, c.ClientID)
-		return a.policy(c.Subject, "Deny", arn, map[string]any{
-			"error":             "insufficient_scope",
-			"error_description": oauth.DescInsufficientScope,
-			"required_scope":    strings.Join(a.cfg.RequiredScopes, " "),
-			"auth":              AuthJWT,
-		}), nil
+		return a.policy(c.Subject, "Deny", arn, authctx.EncodeDenial(authctx.Denial{
+			Error:         "insufficient_scope",
+			Description:   oauth.DescInsufficientScope,
+			RequiredScope: a.cfg.RequiredScopes,
+		})), nil
 	}
 	a.decision(ctx, "allow", "jwt", rid, c.Subject, c.ClientID)
-	return a.policy(c.Subject, "Allow", arn, map[string]any{
-		"sub":       c.Subject,
-		"client_id": c.ClientID,
-		"scope":     strings.Join(c.Scopes, " "),
-		"username":  c.Username,
-		"iss":       c.Issuer,
-		"auth":      AuthJWT,
-		"exp":       c.ExpiresAt.Unix(),
-	}), nil
+	return a.policy(c.Subject, "Allow", arn, authctx.Encode(authctx.Identity{
+		Subject:  c.Subject,
+		ClientID: c.ClientID,
+		Scopes:   c.Scopes,
+		Username: c.Username,
+		Issuer:   c.Issuer,
+		Method:   authctx.MethodJWT,
+		Expires:  c.ExpiresAt,
+	})), nil
 }
 
 // policy covers exactly the MCP endpoint's methods in the request's stage:

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"mcplambda/internal/apikey"
 	"mcplambda/oauth"
 	"mcplambda/test/moto"
 )
@@ -82,7 +83,7 @@ func BenchmarkHandleAPIKey(b *testing.B) {
 		}
 		list += hashHex("bench-key-" + string(rune('a'+i)) + "-0123456789abcdef")
 	}
-	keys, err := ParseAPIKeys(list)
+	keys, err := apikey.Parse(list)
 	if err != nil {
 		b.Fatal(err)
 	}

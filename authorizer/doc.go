@@ -3,8 +3,8 @@
 //
 // It accepts an "Authorization: Bearer" token that is either a JWT access
 // token, verified with the same oauth.Verifier and the same environment
-// variables as the server (so the two can never disagree about what a valid
-// token is), or an API key whose SHA-256 is listed in API_KEY_SHA256.
+// variables as the server (package internal/authconfig reads them for both,
+// so the two can never disagree about what a valid token is), or an API key whose SHA-256 is listed in API_KEY_SHA256.
 //
 // Outcomes map onto what API Gateway can express:
 //   - no, malformed, invalid or expired token: the error "Unauthorized",
@@ -34,6 +34,6 @@
 // The context passed to the integration (API Gateway flattens it, so values
 // are strings or numbers) is: sub, client_id, scope (space-separated),
 // username, iss, auth ("jwt" or "api_key") and, for JWTs, exp (Unix
-// seconds). The server builds its principal from sub, client_id, scope,
-// username and iss.
+// seconds); package internal/authctx encodes it here and decodes it in the
+// server's API Gateway adapter.
 package authorizer

@@ -16,8 +16,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"mcplambda/lambdahttp"
-	"mcplambda/server"
+	"mcplambda/internal/authctx"
 )
 
 const (
@@ -203,16 +202,19 @@ func checkContract(t *testing.T, ctx map[string]any, want map[string]any) {
 	// What the server makes of it, as API Gateway hands it over (the
 	// authorizer's context plus its principalId).
 	back["principalId"] = want["sub"]
-	if !lambdahttp.HasPrincipal(back) {
-		t.Errorf("lambdahttp does not see a principal in %v", back)
+	if !authctx.Present(back) {
+		t.Errorf("the adapter does not see a principal in %v", back)
 	}
-	p, ok := server.PrincipalFromAuthorizer(back)
+	p, ok := authctx.Decode(back)
 	if !ok {
 		t.Fatalf("the server finds no principal in %v", back)
 	}
 	if p.Subject != want["sub"] || p.ClientID != want["client_id"] || p.Username != want["username"] ||
-		p.Issuer != want["iss"] || strings.Join(p.Scopes, " ") != want["scope"] {
-		t.Errorf("server principal %+v from context %v", p, back)
+		p.Issuer != want["iss"] || strings.Join(p.Scopes, " ") != want["scope"] || p.Method != want["auth"] {
+		t.Errorf("decoded identity %+v from context %v", p, back)
+	}
+	if exp, ok := want["exp"].(int64); ok && p.Expires.Unix() != exp {
+		t.Errorf("decoded expiry %v, want %d", p.Expires, exp)
 	}
 }
 

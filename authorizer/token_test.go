@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"mcplambda/authorizer/apikey"
+	"mcplambda/internal/apikey"
 )
 
 func TestBearerToken(t *testing.T) {

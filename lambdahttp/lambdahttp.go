@@ -29,6 +29,8 @@ import (
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"mcplambda/internal/authctx"
 )
 
 // DefaultMaxBodyBytes is the default request body bound: Lambda's
@@ -54,8 +56,8 @@ type Options struct {
 	// always available through RequestContext.
 	StagePrefix bool
 	// WithAuthorizer, if set, is applied to the request context when the
-	// event carries authorizer context with principal fields (see
-	// HasPrincipal); the server passes a function that turns the map into
+	// event carries authorizer context that names a caller (see
+	// authctx.Present); the server passes a function that turns the map into
 	// a principal and calls server.WithAuthorizerPrincipal.
 	WithAuthorizer func(ctx context.Context, authorizer map[string]any) context.Context
 	// Logger receives handler panics; nil means they are not logged.
@@ -72,30 +74,6 @@ func RequestContext(ctx context.Context) (events.APIGatewayProxyRequestContext, 
 		return events.APIGatewayProxyRequestContext{}, false
 	}
 	return *rc, true
-}
-
-// principalFields are the authorizer context keys that identify a caller:
-// a Lambda authorizer's principalId and the usual token claims.
-var principalFields = []string{"principalId", "sub", "client_id", "scope", "username", "iss"}
-
-// HasPrincipal reports whether an API Gateway authorizer context names a
-// principal: one of principalId, sub, client_id, scope, username, iss, at
-// the top level (Lambda authorizer) or under "claims" (Cognito user pool
-// authorizer).
-func HasPrincipal(authorizer map[string]any) bool {
-	has := func(m map[string]any) bool {
-		for _, k := range principalFields {
-			if v, ok := m[k]; ok && v != nil && v != "" {
-				return true
-			}
-		}
-		return false
-	}
-	if has(authorizer) {
-		return true
-	}
-	claims, ok := authorizer["claims"].(map[string]any)
-	return ok && has(claims)
 }
 
 // Handler adapts h to a Lambda handler for API Gateway REST proxy events
@@ -116,7 +94,7 @@ func Handler(h http.Handler, opts Options) func(ctx context.Context, ev events.A
 		ctx, cancel := context.WithCancel(ctx)
 		rc := ev.RequestContext
 		ctx = context.WithValue(ctx, eventKey{}, &rc)
-		if opts.WithAuthorizer != nil && HasPrincipal(ev.RequestContext.Authorizer) {
+		if opts.WithAuthorizer != nil && authctx.Present(ev.RequestContext.Authorizer) {
 			ctx = opts.WithAuthorizer(ctx, ev.RequestContext.Authorizer)
 		}
 		req, err := newRequest(ctx, ev, body, opts.StagePrefix)

@@ -2,13 +2,12 @@ package server
 
 import (
 	"net/http"
-	"strings"
 
-	"mcplambda/authorizer/apikey"
+	"mcplambda/internal/apikey"
 )
 
 // APIKeyAuth accepts Bearer API keys by their SHA-256 hashes: the Lambda
-// authorizer's simple token mode (package authorizer/apikey, shared), checked
+// authorizer's simple token mode (package internal/apikey, shared), checked
 // here when the server runs without the authorizer in front
 // (AUTH_METHOD=lambda off Lambda). Only hashes are configured, so the
 // environment never holds a key.
@@ -16,14 +15,8 @@ type APIKeyAuth struct {
 	keys *apikey.Keys
 }
 
-// NewAPIKeyAuth takes lowercase hex SHA-256 hashes (AuthConfig.APIKeyHashes).
-func NewAPIKeyAuth(hexHashes []string) (*APIKeyAuth, error) {
-	keys, err := apikey.Parse(strings.Join(hexHashes, ","))
-	if err != nil {
-		return nil, err
-	}
-	return &APIKeyAuth{keys: keys}, nil
-}
+// NewAPIKeyAuth accepts keys (authconfig.Server.APIKeys).
+func NewAPIKeyAuth(keys *apikey.Keys) *APIKeyAuth { return &APIKeyAuth{keys: keys} }
 
 // Check reports whether key is one of the accepted keys, and its principal
 // subject.

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"mcplambda/internal/authconfig"
 )
 
 // originPolicy guards against DNS rebinding and cross-site requests: a web
@@ -61,14 +63,7 @@ func hostOnly(hostport string) string {
 	return strings.Trim(hostport, "[]")
 }
 
-func isLoopbackHost(h string) bool {
-	h = strings.Trim(h, "[]")
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
+func isLoopbackHost(h string) bool { return authconfig.IsLoopbackHost(h) }
 
 func quoteShort(s string) string {
 	if len(s) > 100 {

@@ -2,12 +2,14 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 
+	"mcplambda/internal/authconfig"
 	"mcplambda/oauth"
 )
 
@@ -187,4 +189,41 @@ func issuerFromResource(resource, mcpPath string) (string, error) {
 	p := strings.TrimSuffix(u.Path, "/")
 	p = strings.TrimSuffix(p, mcpPath)
 	return u.Scheme + "://" + u.Host + p, nil
+}
+
+// NewDiscovery builds the discovery documents for an authentication
+// configuration with an issuer. For a Cognito pool with a domain the
+// server publishes authorization-server metadata of its own (the facade
+// issuer is the resource URL without the MCP path); for any other issuer
+// the resource metadata names the issuer.
+func NewDiscovery(auth authconfig.Server, cfg Config, resourceName string) (*Discovery, error) {
+	if auth.Issuer == nil {
+		return nil, errors.New("discovery needs an issuer: this configuration accepts API keys only")
+	}
+	d := &Discovery{Prefix: resourcePrefix(auth.ResourceURL, cfg.Path), Resource: oauth.ProtectedResourceMetadata{
+		Resource:               auth.ResourceURL,
+		ScopesSupported:        auth.ScopesSupported,
+		BearerMethodsSupported: []string{"header"},
+		ResourceName:           resourceName,
+	}}
+	if c := auth.Issuer.Cognito; c != nil && c.Domain != "" {
+		issuer, err := issuerFromResource(auth.ResourceURL, cfg.Path)
+		if err != nil {
+			return nil, err
+		}
+		md, err := c.FacadeMetadata(issuer, auth.ScopesSupported)
+		if err != nil {
+			return nil, err
+		}
+		d.AuthServer = &md
+		d.Resource.AuthorizationServers = []string{issuer}
+	} else {
+		d.Resource.AuthorizationServers = []string{auth.Issuer.Verifier.Issuer}
+	}
+	return d, nil
+}
+
+// AuthSite is where cfg serves, in the terms of authconfig.ServerFromEnv.
+func AuthSite(cfg Config) authconfig.Site {
+	return authconfig.Site{Host: cfg.Host, Port: cfg.Port, Path: cfg.Path, Lambda: cfg.Lambda}
 }

@@ -23,6 +23,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"mcplambda/greetings"
+	"mcplambda/internal/apikey"
+	"mcplambda/internal/authconfig"
 	"mcplambda/mcp"
 	"mcplambda/oauth"
 	"mcplambda/server"
@@ -98,27 +100,27 @@ func newServer(t *testing.T, o serverOpts) *fixture {
 			"COGNITO_DOMAIN": "smoke-test", "COGNITO_ALLOWED_CLIENT_IDS": testClientID,
 			"OAUTH_JWKS_URL": jwksURL, "MCP_RESOURCE_URL": resource, "OAUTH_REQUIRED_SCOPES": testScope,
 		}
-		ac, err := server.AuthConfigFromEnv(func(k string) string { return env[k] }, cfg)
+		ac, err := authconfig.ServerFromEnv(func(k string) string { return env[k] }, server.AuthSite(cfg))
 		if err != nil {
 			t.Fatal(err)
 		}
-		verifier, err := ac.NewVerifier(context.Background(), nil)
+		verifier, err := ac.Issuer.NewVerifier(context.Background(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if discovery, err = ac.Discovery(cfg, "smoke test"); err != nil {
+		if discovery, err = server.NewDiscovery(ac, cfg, "smoke test"); err != nil {
 			t.Fatal(err)
 		}
 		hopts.Auth = &server.BearerAuth{Verifier: verifier, ResourceMetadataURL: discovery.ResourceMetadataURL(), Scopes: ac.RequiredScopes, Log: log}
-		f.token = mintToken(t, key, ac.Verifier.Issuer, resource)
+		f.token = mintToken(t, key, ac.Issuer.Verifier.Issuer, resource)
 	case authAPIKey:
 		f.token = "smoke-api-key-" + strings.Repeat("k", 24)
 		sum := sha256.Sum256([]byte(f.token))
-		keys, err := server.NewAPIKeyAuth([]string{hex.EncodeToString(sum[:])})
+		keys, err := apikey.Parse(hex.EncodeToString(sum[:]))
 		if err != nil {
 			t.Fatal(err)
 		}
-		hopts.Auth = keys
+		hopts.Auth = server.NewAPIKeyAuth(keys)
 	}
 	h := server.NewHandler(srv, cfg, hopts)
 	mux := server.NewMux(cfg, h)

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"mcplambda/greetings"
+	"mcplambda/internal/authconfig"
 	"mcplambda/internal/logbuf"
 	"mcplambda/lambdahttp"
 	"mcplambda/mcp"
@@ -48,7 +49,7 @@ func run() error {
 	logOut := logbuf.New(os.Stderr, 32<<10, 200*time.Millisecond)
 	defer logOut.Close()
 	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	auth, err := server.AuthConfigFromEnv(os.Getenv, cfg)
+	auth, err := authconfig.ServerFromEnv(os.Getenv, server.AuthSite(cfg))
 	if err != nil {
 		return err
 	}
@@ -90,7 +91,7 @@ func run() error {
 		// The adapter's bound is Lambda's payload cap; the handler answers
 		// MAX_BODY_BYTES itself, with a JSON-RPC error.
 		lopts := lambdahttp.Options{MaxBodyBytes: max(cfg.MaxBodyBytes+1, lambdahttp.DefaultMaxBodyBytes), Logger: log}
-		if auth.Method == server.AuthLambda {
+		if auth.Method == authconfig.Lambda {
 			// Only this mode trusts the authorizer's context: in oauth mode
 			// the API has no authorizer and the server verifies every token.
 			lopts.WithAuthorizer = server.WithAPIGatewayAuthorizer
@@ -104,40 +105,44 @@ func run() error {
 
 // authenticate sets opts.Auth for the configured AUTH_METHOD and returns
 // the discovery documents to serve (nil when there are none).
-func authenticate(ctx context.Context, opts *server.HandlerOptions, auth server.AuthConfig, cfg server.Config, log *slog.Logger) (*server.Discovery, error) {
-	if auth.Method == server.AuthNone {
+func authenticate(ctx context.Context, opts *server.HandlerOptions, auth authconfig.Server, cfg server.Config, log *slog.Logger) (*server.Discovery, error) {
+	if auth.Method == authconfig.None {
 		return nil, nil
 	}
 	var discovery *server.Discovery
 	var either server.EitherAuth
-	if auth.Verifier.Issuer != "" {
-		verifier, err := auth.NewVerifier(ctx, nil)
+	issuer := ""
+	if auth.Issuer != nil {
+		verifier, err := auth.Issuer.NewVerifier(ctx, nil)
 		if err != nil {
 			return nil, err
 		}
-		if discovery, err = auth.Discovery(cfg, "Bedrock usage MCP server"); err != nil {
+		if discovery, err = server.NewDiscovery(auth, cfg, "Bedrock usage MCP server"); err != nil {
 			return nil, err
 		}
 		either.JWT = &server.BearerAuth{Verifier: verifier, ResourceMetadataURL: discovery.ResourceMetadataURL(), Scopes: auth.RequiredScopes, Log: log}
+		issuer = auth.Issuer.Verifier.Issuer
 	}
-	if len(auth.APIKeyHashes) > 0 {
-		keys, err := server.NewAPIKeyAuth(auth.APIKeyHashes)
-		if err != nil {
-			return nil, err
-		}
-		either.Keys = keys
+	keys := 0
+	if auth.APIKeys != nil {
+		either.Keys = server.NewAPIKeyAuth(auth.APIKeys)
+		keys = auth.APIKeys.Len()
 	}
 	var a server.Authenticator = either
 	if either.Keys == nil {
 		a = either.JWT
 	}
-	if auth.Method == server.AuthLambda {
+	if auth.Method == authconfig.Lambda {
 		// Behind API Gateway the authorizer's principal; anywhere else the same verification.
 		a = server.UpstreamAuth{Fallback: a}
 	}
 	opts.Auth = a
-	log.Info("authentication on", "method", auth.Method, "issuer", auth.Verifier.Issuer, "resource", auth.ResourceURL,
-		"allowed_clients", len(auth.Verifier.ClientIDs), "api_keys", len(auth.APIKeyHashes), "required_scopes", strings.Join(auth.RequiredScopes, " "))
+	clients := 0
+	if auth.Issuer != nil {
+		clients = len(auth.Issuer.Verifier.ClientIDs)
+	}
+	log.Info("authentication on", "method", auth.Method, "issuer", issuer, "resource", auth.ResourceURL,
+		"allowed_clients", clients, "api_keys", keys, "required_scopes", strings.Join(auth.RequiredScopes, " "))
 	return discovery, nil
 }
 

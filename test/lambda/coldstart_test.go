@@ -54,15 +54,37 @@ func (r *runtimeAPI) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // Lambda reports as Init Duration) and to the complete response of a first
 // initialize. The runtime API is played by this benchmark.
 func BenchmarkColdStart(b *testing.B) {
+	ev, _ := json.Marshal(mcpPost(initialize, "", ourAuthorizer("alice")))
+	coldStart(b, "./cmd/mcp-server", ev, "AUTH_METHOD=lambda", "API_KEY_SHA256="+keyHash(apiKey),
+		"MCP_RESOURCE_URL="+resource, "BEDROCK_LOG_SOURCE=cloudwatch", "AWS_REGION=us-east-1", "LOG_LEVEL=warn")
+}
+
+// BenchmarkAuthorizerColdStart is the same measurement for mcp-authorizer,
+// answering one REQUEST authorization with an API key. It also reports the
+// binary's size, since the authorizer's dependencies are what its cold
+// start pays for.
+func BenchmarkAuthorizerColdStart(b *testing.B) {
+	ev, _ := json.Marshal(map[string]any{
+		"type":      "REQUEST",
+		"methodArn": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/POST/mcp",
+		"headers":   map[string]string{"authorization": "Bearer " + apiKey},
+	})
+	coldStart(b, "./cmd/mcp-authorizer", ev, "API_KEY_SHA256="+keyHash(apiKey), "MCP_RESOURCE_URL="+resource)
+}
+
+func coldStart(b *testing.B, pkg string, ev []byte, env ...string) {
 	root := testproc.RepoRoot(b)
 	bin := filepath.Join(b.TempDir(), "bootstrap")
-	build := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags", "-s -w", "-o", bin, "./cmd/mcp-server")
+	build := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags", "-s -w", "-o", bin, pkg)
 	build.Dir = root
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("%v\n%s", err, out)
 	}
-	ev, _ := json.Marshal(mcpPost(initialize, "", ourAuthorizer("alice")))
+	fi, err := os.Stat(bin)
+	if err != nil {
+		b.Fatal(err)
+	}
 	var initTotal, firstTotal time.Duration
 	b.ResetTimer()
 	for range b.N {
@@ -75,8 +97,7 @@ func BenchmarkColdStart(b *testing.B) {
 		go func() { _ = srv.Serve(ln) }()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		cmd := exec.CommandContext(ctx, bin)
-		cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=" + ln.Addr().String(), "AUTH_METHOD=lambda", "API_KEY_SHA256=" + keyHash(apiKey),
-			"MCP_RESOURCE_URL=" + resource, "BEDROCK_LOG_SOURCE=cloudwatch", "AWS_REGION=us-east-1", "LOG_LEVEL=warn", "PATH=" + os.Getenv("PATH")}
+		cmd.Env = append([]string{"AWS_LAMBDA_RUNTIME_API=" + ln.Addr().String(), "PATH=" + os.Getenv("PATH")}, env...)
 		start := time.Now()
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
@@ -101,5 +122,6 @@ func BenchmarkColdStart(b *testing.B) {
 	}
 	b.ReportMetric(float64(initTotal.Microseconds())/1000/float64(b.N), "ms-init")
 	b.ReportMetric(float64(firstTotal.Microseconds())/1000/float64(b.N), "ms-first-response")
+	b.ReportMetric(float64(fi.Size())/1e6, "MB-binary")
 	b.ReportMetric(0, "ns/op")
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"mcplambda/greetings"
+	"mcplambda/internal/authconfig"
 	"mcplambda/mcp"
 	"mcplambda/server"
 )
@@ -36,17 +37,17 @@ func StartMCP(t testing.TB, issuer, requiredScopes string, greet greetings.Optio
 		"MCP_RESOURCE_URL":      resource,
 		"OAUTH_REQUIRED_SCOPES": requiredScopes,
 	}
-	ac, err := server.AuthConfigFromEnv(func(k string) string { return env[k] }, cfg)
+	ac, err := authconfig.ServerFromEnv(func(k string) string { return env[k] }, server.AuthSite(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	verifier, err := ac.NewVerifier(ctx, nil)
+	verifier, err := ac.Issuer.NewVerifier(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	disc, err := ac.Discovery(cfg, "oidc test resource")
+	disc, err := server.NewDiscovery(ac, cfg, "oidc test resource")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,7 @@
 // Package apikey checks API keys against their SHA-256 hashes (the
-// API_KEY_SHA256 variable). It imports nothing of this module, so both the
-// Lambda authorizer and the server (which checks keys itself when no
-// authorizer is in front) can use it without an import cycle.
+// API_KEY_SHA256 variable): the Lambda authorizer's simple token mode, which
+// the server also checks itself when no authorizer is in front of it. It
+// imports nothing of this module.
 package apikey
 
 import (
@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // Keys is a set of accepted API keys, known only by their SHA-256, so
@@ -19,17 +20,14 @@ type Keys struct {
 	hashes [][sha256.Size]byte
 }
 
-// Parse parses a comma-separated list of lowercase hex SHA-256 hashes (the
+// Parse parses a comma- or space-separated list of lowercase hex SHA-256 hashes (the
 // value of API_KEY_SHA256). Every entry must be exactly 64 hex digits: a
 // truncated or mistyped hash is a configuration error, not a key that
 // silently never matches.
 func Parse(list string) (*Keys, error) {
 	k := &Keys{}
-	for i, f := range strings.Split(list, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
+	// Commas and/or whitespace separate entries, as in every list variable.
+	for i, f := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
 		if len(f) != 2*sha256.Size {
 			return nil, fmt.Errorf("API_KEY_SHA256: entry %d has %d characters, want the 64 hex digits of a SHA-256 (for example: printf %%s \"$KEY\" | sha256sum)", i+1, len(f))
 		}
