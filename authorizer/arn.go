@@ -6,9 +6,9 @@ import (
 	"strings"
 )
 
-// MethodARN is the parsed methodArn of an authorizer request:
+// methodARN is the parsed methodArn of an authorizer request:
 // arn:PARTITION:execute-api:REGION:ACCOUNT:APIID/STAGE/VERB/RESOURCE...
-type MethodARN struct {
+type methodARN struct {
 	Partition, Region, Account, APIID, Stage, Verb, Resource string
 }
 
@@ -22,12 +22,12 @@ const maxARNBytes = 1600
 // API Gateway allows for a resource ARN.
 const maxMCPPathBytes = 256
 
-// ParseMethodARN parses a method ARN strictly. Each component that ends up
+// parseMethodARN parses a method ARN strictly. Each component that ends up
 // in the policy must be free of IAM wildcards ("*", "?"), so that a
 // crafted or unexpected ARN can never widen the policy.
-func ParseMethodARN(s string) (MethodARN, error) {
-	fail := func(why string) (MethodARN, error) {
-		return MethodARN{}, fmt.Errorf("%w: %s", errBadARN, why)
+func parseMethodARN(s string) (methodARN, error) {
+	fail := func(why string) (methodARN, error) {
+		return methodARN{}, fmt.Errorf("%w: %s", errBadARN, why)
 	}
 	if len(s) > maxARNBytes {
 		return fail("too long")
@@ -36,7 +36,7 @@ func ParseMethodARN(s string) (MethodARN, error) {
 	if len(parts) != 6 || parts[0] != "arn" {
 		return fail("not an ARN")
 	}
-	a := MethodARN{Partition: parts[1], Region: parts[3], Account: parts[4]}
+	a := methodARN{Partition: parts[1], Region: parts[3], Account: parts[4]}
 	if parts[2] != "execute-api" {
 		return fail("service is not execute-api")
 	}
@@ -66,16 +66,16 @@ func ParseMethodARN(s string) (MethodARN, error) {
 	return a, nil
 }
 
-// MCPMethods are the HTTP methods of the Streamable HTTP transport.
-var MCPMethods = []string{"POST", "GET", "DELETE"}
+// mcpMethods are the HTTP methods of the Streamable HTTP transport.
+var mcpMethods = []string{"POST", "GET", "DELETE"}
 
 // Resources are the method ARNs of the MCP endpoint at path (MCP_PATH, with
 // its leading slash) in this ARN's API and stage, one per MCP method.
-func (a MethodARN) Resources(path string) []string {
+func (a methodARN) Resources(path string) []string {
 	p := strings.TrimPrefix(path, "/")
 	base := "arn:" + a.Partition + ":execute-api:" + a.Region + ":" + a.Account + ":" + a.APIID + "/" + a.Stage + "/"
-	out := make([]string, len(MCPMethods))
-	for i, m := range MCPMethods {
+	out := make([]string, len(mcpMethods))
+	for i, m := range mcpMethods {
 		out[i] = base + m + "/" + p
 	}
 	return out

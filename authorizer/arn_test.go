@@ -10,35 +10,35 @@ import (
 func TestParseMethodARN(t *testing.T) {
 	tests := []struct {
 		arn  string
-		want MethodARN // zero = error
+		want methodARN // zero = error
 	}{
 		{"arn:aws:execute-api:us-east-1:123456789012:abc123defg/prod/POST/mcp",
-			MethodARN{"aws", "us-east-1", "123456789012", "abc123defg", "prod", "POST", "mcp"}},
+			methodARN{"aws", "us-east-1", "123456789012", "abc123defg", "prod", "POST", "mcp"}},
 		{"arn:aws:execute-api:eu-west-3:123456789012:abc123defg/dev_2/GET/v1/mcp",
-			MethodARN{"aws", "eu-west-3", "123456789012", "abc123defg", "dev_2", "GET", "v1/mcp"}},
+			methodARN{"aws", "eu-west-3", "123456789012", "abc123defg", "dev_2", "GET", "v1/mcp"}},
 		{"arn:aws-cn:execute-api:cn-north-1:123456789012:a1/prod/DELETE/",
-			MethodARN{"aws-cn", "cn-north-1", "123456789012", "a1", "prod", "DELETE", ""}},
+			methodARN{"aws-cn", "cn-north-1", "123456789012", "a1", "prod", "DELETE", ""}},
 		{"arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET",
-			MethodARN{"aws", "us-east-1", "123456789012", "abc", "prod", "GET", ""}},
+			methodARN{"aws", "us-east-1", "123456789012", "abc", "prod", "GET", ""}},
 		// A resource path is not used in the policy, so it may hold anything.
 		{"arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/a:b/*",
-			MethodARN{"aws", "us-east-1", "123456789012", "abc", "prod", "GET", "a:b/*"}},
-		{"", MethodARN{}},
-		{"garbage", MethodARN{}},
-		{"arn:aws:lambda:us-east-1:123456789012:abc/prod/GET/mcp", MethodARN{}},
-		{"arn:aws:execute-api:us-east-1:12345678901:abc/prod/GET/mcp", MethodARN{}},
-		{"arn:aws:execute-api:us-east-1:*:abc/prod/GET/mcp", MethodARN{}},
-		{"arn:aws:execute-api:*:123456789012:abc/prod/GET/mcp", MethodARN{}},
-		{"arn:aws:execute-api::123456789012:abc/prod/GET/mcp", MethodARN{}},
-		{"arn:aws:execute-api:us-east-1:123456789012:*/prod/GET/mcp", MethodARN{}},
-		{"arn:aws:execute-api:us-east-1:123456789012:abc/*/GET/mcp", MethodARN{}},
-		{"arn:aws:execute-api:us-east-1:123456789012:abc/pr?d/GET/mcp", MethodARN{}},
-		{"arn:aws:execute-api:us-east-1:123456789012:abc/prod/*/mcp", MethodARN{}},
-		{"arn:aws:execute-api:us-east-1:123456789012:abc/prod", MethodARN{}},
-		{"arn:aws:execute-api:us-east-1:123456789012:abc//GET/mcp", MethodARN{}},
-		{"arn:aws:execute-api:us-east-1:123456789012", MethodARN{}},
-		{"arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/" + strings.Repeat("a", 1600), MethodARN{}},
-		{"xrn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/mcp", MethodARN{}},
+			methodARN{"aws", "us-east-1", "123456789012", "abc", "prod", "GET", "a:b/*"}},
+		{"", methodARN{}},
+		{"garbage", methodARN{}},
+		{"arn:aws:lambda:us-east-1:123456789012:abc/prod/GET/mcp", methodARN{}},
+		{"arn:aws:execute-api:us-east-1:12345678901:abc/prod/GET/mcp", methodARN{}},
+		{"arn:aws:execute-api:us-east-1:*:abc/prod/GET/mcp", methodARN{}},
+		{"arn:aws:execute-api:*:123456789012:abc/prod/GET/mcp", methodARN{}},
+		{"arn:aws:execute-api::123456789012:abc/prod/GET/mcp", methodARN{}},
+		{"arn:aws:execute-api:us-east-1:123456789012:*/prod/GET/mcp", methodARN{}},
+		{"arn:aws:execute-api:us-east-1:123456789012:abc/*/GET/mcp", methodARN{}},
+		{"arn:aws:execute-api:us-east-1:123456789012:abc/pr?d/GET/mcp", methodARN{}},
+		{"arn:aws:execute-api:us-east-1:123456789012:abc/prod/*/mcp", methodARN{}},
+		{"arn:aws:execute-api:us-east-1:123456789012:abc/prod", methodARN{}},
+		{"arn:aws:execute-api:us-east-1:123456789012:abc//GET/mcp", methodARN{}},
+		{"arn:aws:execute-api:us-east-1:123456789012", methodARN{}},
+		{"arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/" + strings.Repeat("a", 1600), methodARN{}},
+		{"xrn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/mcp", methodARN{}},
 	}
 	for _, tt := range tests {
 		name := tt.arn
@@ -46,8 +46,8 @@ func TestParseMethodARN(t *testing.T) {
 			name = name[:80] + "..."
 		}
 		t.Run(name, func(t *testing.T) {
-			got, err := ParseMethodARN(tt.arn)
-			if tt.want == (MethodARN{}) {
+			got, err := parseMethodARN(tt.arn)
+			if tt.want == (methodARN{}) {
 				if !errors.Is(err, errBadARN) {
 					t.Fatalf("got %+v, %v; want an error", got, err)
 				}
@@ -61,7 +61,7 @@ func TestParseMethodARN(t *testing.T) {
 }
 
 func TestResources(t *testing.T) {
-	a, err := ParseMethodARN("arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/anything/else")
+	a, err := parseMethodARN("arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/anything/else")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,9 +15,9 @@ import (
 	"mcplambda/oauth"
 )
 
-// ErrUnauthorized is the error API Gateway turns into 401: its text must be
+// errUnauthorized is the error API Gateway turns into 401: its text must be
 // exactly "Unauthorized".
-var ErrUnauthorized = errors.New("Unauthorized")
+var errUnauthorized = errors.New("Unauthorized")
 
 // errUnavailable and errInternal are answered 500 by API Gateway: the
 // request could not be judged, which must look neither like a bad token
@@ -67,7 +67,7 @@ func New(cfg Config) (*Authorizer, error) {
 func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	var none events.APIGatewayCustomAuthorizerResponse
 	rid := req.RequestContext.RequestID
-	arn, err := ParseMethodARN(req.MethodArn)
+	arn, err := parseMethodARN(req.MethodArn)
 	if err != nil {
 		a.decision(ctx, "error", "malformed_method_arn", rid, "", "")
 		return none, errInternal
@@ -75,7 +75,7 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 	tok, err := bearerToken(req.Headers, req.MultiValueHeaders)
 	if err != nil {
 		a.decision(ctx, "unauthorized", err.Error(), rid, "", "")
-		return none, ErrUnauthorized
+		return none, errUnauthorized
 	}
 	if a.cfg.Verifier != nil && (a.cfg.APIKeys == nil || apikey.LooksLikeJWT(tok)) {
 		return a.jwt(ctx, arn, tok, rid)
@@ -83,13 +83,13 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 	principal, ok := a.cfg.APIKeys.Check(tok)
 	if !ok {
 		a.decision(ctx, "unauthorized", "unknown_api_key", rid, "", "")
-		return none, ErrUnauthorized
+		return none, errUnauthorized
 	}
 	a.decision(ctx, "allow", "api_key", rid, principal, "")
 	return a.policy(principal, "Allow", arn, authctx.Encode(authctx.Identity{Subject: principal, Method: authctx.MethodAPIKey})), nil
 }
 
-func (a *Authorizer) jwt(ctx context.Context, arn MethodARN, tok, rid string) (events.APIGatewayCustomAuthorizerResponse, error) {
+func (a *Authorizer) jwt(ctx context.Context, arn methodARN, tok, rid string) (events.APIGatewayCustomAuthorizerResponse, error) {
 	var none events.APIGatewayCustomAuthorizerResponse
 	c, err := a.cfg.Verifier.Verify(ctx, tok)
 	if err != nil {
@@ -108,7 +108,7 @@ func (a *Authorizer) jwt(ctx context.Context, arn MethodARN, tok, rid string) (e
 			reason += ": " + e.Description // fixed vocabulary, no token content
 		}
 		a.decision(ctx, "unauthorized", reason, rid, "", "")
-		return none, ErrUnauthorized
+		return none, errUnauthorized
 	}
 	if a.cfg.CacheTTL > 0 && c.ExpiresAt.Sub(a.cfg.Now()) < a.cfg.CacheTTL {
 		// API Gateway would cache an Allow past the token's expiry. Ask for
@@ -119,7 +119,7 @@ func (a *Authorizer) jwt(ctx context.Context, arn MethodARN, tok, rid string) (e
 			reason = "token_lifetime_not_above_cache_ttl: lower AUTHORIZER_RESULT_TTL"
 		}
 		a.decision(ctx, "unauthorized", reason, rid, c.Subject, c.ClientID)
-		return none, ErrUnauthorized
+		return none, errUnauthorized
 	}
 	var missing []string
 	for _, s := range a.cfg.RequiredScopes {
@@ -149,7 +149,7 @@ func (a *Authorizer) jwt(ctx context.Context, arn MethodARN, tok, rid string) (e
 
 // policy covers exactly the MCP endpoint's methods in the request's stage:
 // see the package documentation for why not just the requested method.
-func (a *Authorizer) policy(principal, effect string, arn MethodARN, ctx map[string]any) events.APIGatewayCustomAuthorizerResponse {
+func (a *Authorizer) policy(principal, effect string, arn methodARN, ctx map[string]any) events.APIGatewayCustomAuthorizerResponse {
 	return events.APIGatewayCustomAuthorizerResponse{
 		PrincipalID: principal,
 		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{

@@ -81,7 +81,7 @@ func TestAPIKeyMode(t *testing.T) {
 	t.Run("malformed methodArn is a 500, not a wildcard", func(t *testing.T) {
 		for _, arn := range []string{"", "arn:aws:execute-api:us-east-1:123456789012:*/*/*/*", "arn:aws:execute-api:us-east-1:123456789012:abc/prod"} {
 			resp, err := handle(t, a, request(arn, "Bearer "+apiKey1))
-			if err == nil || errors.Is(err, ErrUnauthorized) || len(resp.PolicyDocument.Statement) != 0 {
+			if err == nil || errors.Is(err, errUnauthorized) || len(resp.PolicyDocument.Statement) != 0 {
 				t.Fatalf("%q: %+v, %v; want a non-Unauthorized error and no policy", arn, resp, err)
 			}
 		}
@@ -133,7 +133,7 @@ func TestJWKSUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, err := handle(t, a, bearer(tok))
-	if err == nil || errors.Is(err, ErrUnauthorized) || err.Error() == "Unauthorized" || len(resp.PolicyDocument.Statement) != 0 {
+	if err == nil || errors.Is(err, errUnauthorized) || err.Error() == "Unauthorized" || len(resp.PolicyDocument.Statement) != 0 {
 		t.Fatalf("got %+v, %v; want an error other than Unauthorized", resp, err)
 	}
 	lines := logs.lines(t)

@@ -78,15 +78,15 @@ func ConfigFromEnv(ctx context.Context, getenv func(string) string) (Config, err
 	return cfg, nil
 }
 
-// DefaultCacheTTL is API Gateway's default authorizerResultTtlInSeconds,
+// defaultCacheTTL is API Gateway's default authorizerResultTtlInSeconds,
 // assumed when AUTHORIZER_RESULT_TTL is not set.
-const DefaultCacheTTL = 300 * time.Second
+const defaultCacheTTL = 300 * time.Second
 
 // cacheTTL parses AUTHORIZER_RESULT_TTL: whole seconds, 0 to 3600 as API
 // Gateway allows.
 func cacheTTL(s string) (time.Duration, error) {
 	if s == "" {
-		return DefaultCacheTTL, nil
+		return defaultCacheTTL, nil
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 || n > 3600 {

@@ -13,7 +13,7 @@ func FuzzParseMethodARN(f *testing.F) {
 	f.Add("arn:aws:execute-api:us-east-1:123456789012:*/*/*/*")
 	f.Add("arn:aws-cn:execute-api:cn-north-1:123456789012:a1/prod/DELETE/")
 	f.Fuzz(func(t *testing.T, s string) {
-		a, err := ParseMethodARN(s)
+		a, err := parseMethodARN(s)
 		if err != nil {
 			return
 		}

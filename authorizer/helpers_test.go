@@ -136,7 +136,7 @@ func handle(t *testing.T, a *Authorizer, req events.APIGatewayCustomAuthorizerRe
 // no policy at all.
 func wantUnauthorized(t *testing.T, resp events.APIGatewayCustomAuthorizerResponse, err error) {
 	t.Helper()
-	if !errors.Is(err, ErrUnauthorized) || err.Error() != "Unauthorized" {
+	if !errors.Is(err, errUnauthorized) || err.Error() != "Unauthorized" {
 		t.Fatalf("err = %v, want Unauthorized", err)
 	}
 	if resp.PrincipalID != "" || len(resp.PolicyDocument.Statement) != 0 || resp.Context != nil {

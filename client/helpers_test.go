@@ -26,6 +26,7 @@ const wait = 30 * time.Second
 type testServer struct {
 	srv   *server.Server
 	h     *server.Handler
+	store server.SessionStore
 	ts    *httptest.Server
 	url   string
 	proxy *proxy
@@ -114,11 +115,14 @@ func newTestServerWith(t testing.TB, tweak func(*server.Config), hopts server.Ha
 		tweak(&cfg)
 	}
 	hopts.Logger = slog.New(slog.DiscardHandler)
+	if hopts.Store == nil {
+		hopts.Store = server.NewMemoryStore(cfg.SessionTTL, cfg.MaxSessions)
+	}
 	h := server.NewHandler(srv, cfg, hopts)
 	p := &proxy{next: server.NewMux(cfg, h)}
 	ts := httptest.NewServer(p)
 	t.Cleanup(func() { ts.Close(); h.Close() })
-	return &testServer{srv: srv, h: h, ts: ts, url: ts.URL + cfg.Path, proxy: p}
+	return &testServer{srv: srv, h: h, store: hopts.Store, ts: ts, url: ts.URL + cfg.Path, proxy: p}
 }
 
 func testContext(t *testing.T) context.Context {
@@ -210,4 +214,12 @@ func text(r *mcp.CallToolResult) string {
 		b.WriteString(c.Text)
 	}
 	return b.String()
+}
+
+// mustAddTool registers a tool a test knows to be valid.
+func mustAddTool(tb testing.TB, srv *server.Server, tool mcp.Tool, h server.ToolHandler) {
+	tb.Helper()
+	if err := srv.AddTool(tool, h); err != nil {
+		tb.Fatal(err)
+	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"mcplambda/greetings"
 	"mcplambda/mcp"
+	"mcplambda/server"
 )
 
 // endSession deletes a session behind the client's back, as an expiry or
@@ -202,7 +203,7 @@ func TestCloseAndDisconnect(t *testing.T) {
 			} else if err := c.Close(testContext(t)); (err != nil) != tt.wantErr {
 				t.Errorf("Close: %v, want error %v", err, tt.wantErr)
 			}
-			if n := s.h.SessionCount(); n != tt.sessions {
+			if n := s.store.(*server.MemoryStore).Len(); n != tt.sessions {
 				t.Errorf("%d sessions on the server, want %d", n, tt.sessions)
 			}
 			if err := c.Ping(testContext(t)); !errors.Is(err, ErrClosed) {

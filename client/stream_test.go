@@ -57,7 +57,7 @@ func TestStandaloneStream(t *testing.T) {
 	if err := c.Subscribe(testContext(t), greetings.ResourceURI); err != nil {
 		t.Fatal(err)
 	}
-	s.srv.MustAddTool(mcp.Tool{Name: "late", InputSchema: objectSchema}, func(context.Context, *server.Call, json.RawMessage) (*mcp.CallToolResult, error) {
+	mustAddTool(t, s.srv, mcp.Tool{Name: "late", InputSchema: objectSchema}, func(context.Context, *server.Call, json.RawMessage) (*mcp.CallToolResult, error) {
 		return mcp.ToolText("late"), nil
 	})
 	rec.waitFor(t, mcp.NotificationToolsListChanged)
@@ -119,7 +119,7 @@ func TestStandaloneStreamReconnects(t *testing.T) {
 		t.Fatal("reconnected without Last-Event-ID")
 	}
 	// Sent while no connection is attached: kept for the replay.
-	s.srv.MustAddTool(mcp.Tool{Name: "late", InputSchema: objectSchema}, func(context.Context, *server.Call, json.RawMessage) (*mcp.CallToolResult, error) {
+	mustAddTool(t, s.srv, mcp.Tool{Name: "late", InputSchema: objectSchema}, func(context.Context, *server.Call, json.RawMessage) (*mcp.CallToolResult, error) {
 		return mcp.ToolText("late"), nil
 	})
 	s.proxy.setHook(nil)

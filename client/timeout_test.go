@@ -19,7 +19,7 @@ import (
 func addBlockTool(t *testing.T, s *testServer) (started chan struct{}) {
 	t.Helper()
 	started = make(chan struct{}, 10)
-	s.srv.MustAddTool(mcp.Tool{Name: "block", InputSchema: objectSchema}, func(ctx context.Context, call *server.Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
+	mustAddTool(t, s.srv, mcp.Tool{Name: "block", InputSchema: objectSchema}, func(ctx context.Context, call *server.Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
 		_ = call.Log(mcp.LevelInfo, "block", "blocking")
 		started <- struct{}{}
 		<-ctx.Done()
@@ -32,7 +32,7 @@ func addBlockTool(t *testing.T, s *testServer) (started chan struct{}) {
 func addCauseTool(t *testing.T, s *testServer) (causes chan string) {
 	t.Helper()
 	causes = make(chan string, 10)
-	s.srv.MustAddTool(mcp.Tool{Name: "wait-cancel", InputSchema: objectSchema}, func(ctx context.Context, call *server.Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
+	mustAddTool(t, s.srv, mcp.Tool{Name: "wait-cancel", InputSchema: objectSchema}, func(ctx context.Context, call *server.Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
 		_ = call.Log(mcp.LevelInfo, "wait", "waiting")
 		<-ctx.Done()
 		causes <- server.CancelCause(ctx).Error()

@@ -41,9 +41,9 @@ const DefaultMaxBodyBytes = 6 << 20
 // it to the stream by itself (net/http holds 4 KiB).
 const bufferSize = 32 << 10
 
-// ErrHandlerPanic ends the response stream when the handler panicked after
+// errHandlerPanic ends the response stream when the handler panicked after
 // it had started its response.
-var ErrHandlerPanic = errors.New("lambdahttp: handler panicked")
+var errHandlerPanic = errors.New("lambdahttp: handler panicked")
 
 // Options configure Handler; the zero value is usable.
 type Options struct {
@@ -146,7 +146,7 @@ func serve(h http.Handler, w *responseWriter, req *http.Request, cancel context.
 			log.Error("lambdahttp: handler panicked", "method", req.Method, "path", req.URL.Path,
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		}
-		w.finish(ErrHandlerPanic)
+		w.finish(errHandlerPanic)
 	}()
 	h.ServeHTTP(w, req)
 }
@@ -420,7 +420,7 @@ func (w *responseWriter) flushLocked() error {
 
 // finish ends the response: a normal return pushes what is left and
 // closes the stream; a panic before the response started becomes a 500,
-// after it a stream closed with ErrHandlerPanic.
+// after it a stream closed with errHandlerPanic.
 func (w *responseWriter) finish(panicErr error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -251,7 +251,7 @@ func TestPanic(t *testing.T) {
 	if err != nil || w.Prelude.StatusCode != 500 || !strings.Contains(string(b), "Internal Server Error") {
 		t.Errorf("early panic: %d %q %v", w.Prelude.StatusCode, b, err)
 	}
-	// After: the stream ends with ErrHandlerPanic, what was sent stays sent.
+	// After: the stream ends with errHandlerPanic, what was sent stays sent.
 	h = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "data: x\n\n")
 		w.(http.Flusher).Flush()
@@ -259,7 +259,7 @@ func TestPanic(t *testing.T) {
 	})
 	w, _ = invoke(t, Handler(h, Options{Logger: log}), events.APIGatewayProxyRequest{Path: "/"})
 	b, err = io.ReadAll(w.Body)
-	if !errors.Is(err, ErrHandlerPanic) || string(b) != "data: x\n\n" {
+	if !errors.Is(err, errHandlerPanic) || string(b) != "data: x\n\n" {
 		t.Errorf("late panic: %q %v", b, err)
 	}
 	if s := logs.String(); !strings.Contains(s, "boom") || !strings.Contains(s, "late boom") {

@@ -73,9 +73,9 @@ func (c Cognito) Issuer() string {
 // JWKSURL is where the pool publishes its signing keys.
 func (c Cognito) JWKSURL() string { return c.Issuer() + "/.well-known/jwks.json" }
 
-// DomainHost returns the host name of the pool's OAuth 2.0 endpoints: a
+// domainHost returns the host name of the pool's OAuth 2.0 endpoints: a
 // bare prefix becomes PREFIX.auth.REGION.amazoncognito.com.
-func (c Cognito) DomainHost() (string, error) {
+func (c Cognito) domainHost() (string, error) {
 	d := strings.TrimSpace(c.Domain)
 	if d == "" {
 		return "", fmt.Errorf("COGNITO_DOMAIN is not set")
@@ -103,7 +103,7 @@ func (c Cognito) DomainHost() (string, error) {
 // Access tokens still carry Cognito's issuer; the resource server checks
 // that one.
 func (c Cognito) FacadeMetadata(issuer string, scopes []string) (AuthorizationServerMetadata, error) {
-	host, err := c.DomainHost()
+	host, err := c.domainHost()
 	if err != nil {
 		return AuthorizationServerMetadata{}, err
 	}

@@ -25,7 +25,7 @@ func TestCognito(t *testing.T) {
 		"auth.example.com":                                "auth.example.com",
 	} {
 		c.Domain = domain
-		if got, err := c.DomainHost(); err != nil || got != want {
+		if got, err := c.domainHost(); err != nil || got != want {
 			t.Errorf("%q: %q %v", domain, got, err)
 		}
 	}

@@ -72,9 +72,6 @@ type Claims struct {
 	Raw                                           map[string]any // all claims
 }
 
-// HasScope reports whether the token carries scope s.
-func (c *Claims) HasScope(s string) bool { return slices.Contains(c.Scopes, s) }
-
 // Verifier verifies JWT access tokens. It is safe for concurrent use.
 type Verifier struct {
 	cfg     Config

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -406,8 +407,8 @@ func TestVerifyBattery(t *testing.T) {
 			if c.Raw["jti"] != "jti-abcdef" || c.Raw["auth_time"] == nil {
 				t.Errorf("Raw = %v", c.Raw)
 			}
-			if !c.HasScope("mcp/tools") || c.HasScope("mcp") {
-				t.Error("HasScope")
+			if !slices.Contains(c.Scopes, "mcp/tools") || slices.Contains(c.Scopes, "mcp") {
+				t.Errorf("scopes %v", c.Scopes)
 			}
 		}},
 		{name: "cognito:username", token: rs(with(base, "username", nil, "cognito:username", "bob")), check: func(t *testing.T, c *Claims) {

@@ -6,12 +6,12 @@ import (
 	"mcplambda/internal/authctx"
 )
 
-// PrincipalFromAuthorizer builds the principal from the context an API
+// principalFromAuthorizer builds the principal from the context an API
 // Gateway authorizer attached to a request (requestContext.authorizer of
 // the proxy event), as package authctx decodes it. It reports false when no
 // subject is named: such a request was not authenticated upstream and must
 // be authenticated here.
-func PrincipalFromAuthorizer(authorizer map[string]any) (*Principal, bool) {
+func principalFromAuthorizer(authorizer map[string]any) (*Principal, bool) {
 	id, ok := authctx.Decode(authorizer)
 	if !ok {
 		return nil, false
@@ -22,7 +22,7 @@ func PrincipalFromAuthorizer(authorizer map[string]any) (*Principal, bool) {
 // WithAPIGatewayAuthorizer is the lambdahttp WithAuthorizer hook: it marks
 // the request as authenticated by the authorizer's principal.
 func WithAPIGatewayAuthorizer(ctx context.Context, authorizer map[string]any) context.Context {
-	if p, ok := PrincipalFromAuthorizer(authorizer); ok {
+	if p, ok := principalFromAuthorizer(authorizer); ok {
 		return WithAuthorizerPrincipal(ctx, p)
 	}
 	return ctx

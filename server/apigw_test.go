@@ -25,7 +25,7 @@ func TestPrincipalFromAuthorizer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := PrincipalFromAuthorizer(tt.in)
+			got, ok := principalFromAuthorizer(tt.in)
 			if tt.want == nil {
 				if ok || got != nil {
 					t.Fatalf("got %+v", got)
@@ -37,12 +37,12 @@ func TestPrincipalFromAuthorizer(t *testing.T) {
 				t.Fatalf("got %+v, want %+v", got, tt.want)
 			}
 			ctx := WithAPIGatewayAuthorizer(context.Background(), tt.in)
-			if p, ok := AuthorizerPrincipal(ctx); !ok || p.Key() != tt.want.Key() {
+			if p, ok := authorizerPrincipal(ctx); !ok || p.Key() != tt.want.Key() {
 				t.Fatalf("context principal %+v", p)
 			}
 		})
 	}
-	if _, ok := AuthorizerPrincipal(WithAPIGatewayAuthorizer(context.Background(), map[string]any{})); ok {
+	if _, ok := authorizerPrincipal(WithAPIGatewayAuthorizer(context.Background(), map[string]any{})); ok {
 		t.Fatal("principal without subject")
 	}
 }

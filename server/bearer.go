@@ -137,8 +137,8 @@ func WithAuthorizerPrincipal(ctx context.Context, p *Principal) context.Context 
 	return context.WithValue(ctx, authorizerKey{}, p)
 }
 
-// AuthorizerPrincipal returns the principal set by WithAuthorizerPrincipal.
-func AuthorizerPrincipal(ctx context.Context) (*Principal, bool) {
+// authorizerPrincipal returns the principal set by WithAuthorizerPrincipal.
+func authorizerPrincipal(ctx context.Context) (*Principal, bool) {
 	p, ok := ctx.Value(authorizerKey{}).(*Principal)
 	return p, ok && p != nil
 }
@@ -152,7 +152,7 @@ type UpstreamAuth struct {
 }
 
 func (u UpstreamAuth) Authenticate(r *http.Request) (*Principal, error) {
-	if p, ok := AuthorizerPrincipal(r.Context()); ok {
+	if p, ok := authorizerPrincipal(r.Context()); ok {
 		return p, nil
 	}
 	return u.Fallback.Authenticate(r)

@@ -81,9 +81,6 @@ func (c *Call) Progress(progress, total float64, message string) error {
 	return c.Notify(mcp.NotificationProgress, p)
 }
 
-// WantsProgress reports whether the client asked for progress notifications.
-func (c *Call) WantsProgress() bool { return len(c.progressToken) > 0 }
-
 // Request sends a request to the client and waits for its answer. It needs
 // a session and a stream to the client; the answer arrives in a later POST
 // and is matched by id.

@@ -28,7 +28,7 @@ func TestDiscoveryDocuments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, as, _ := d.Paths()
+	res, as, _ := d.paths()
 	// The RFC locations, and under the stage the paths API Gateway hands the
 	// server once the stage is removed.
 	if !slices.Equal(res, []string{"/.well-known/oauth-protected-resource/prod/mcp", "/.well-known/oauth-protected-resource",
@@ -43,7 +43,7 @@ func TestDiscoveryDocuments(t *testing.T) {
 	// Served at the root, nothing changes.
 	local, _ := authconfig.ServerFromEnv(envOf(map[string]string{"AUTH_METHOD": "oauth", "OAUTH_ISSUER": "https://as.example"}), AuthSite(cfg))
 	ld, _ := NewDiscovery(local, cfg, "test")
-	if res, _, _ := ld.Paths(); ld.Prefix != "" || !slices.Equal(res, []string{"/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"}) ||
+	if res, _, _ := ld.paths(); ld.Prefix != "" || !slices.Equal(res, []string{"/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"}) ||
 		ld.ResourceMetadataURL() != "http://localhost:3000/.well-known/oauth-protected-resource/mcp" {
 		t.Fatalf("%q %v %s", ld.Prefix, res, ld.ResourceMetadataURL())
 	}

@@ -360,8 +360,8 @@ func TestConcurrentSessionsNoLeak(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	if got := h.SessionCount(); got != sessions {
-		t.Errorf("SessionCount() = %d while the sessions are open, want %d", got, sessions)
+	if got := h.sessions.count(); got != sessions {
+		t.Errorf("sessions.count() = %d while the sessions are open, want %d", got, sessions)
 	}
 
 	// End every session; a later request on one of them must find it gone.
@@ -394,10 +394,10 @@ func TestConcurrentSessionsNoLeak(t *testing.T) {
 	for _, c := range clients {
 		c.tr.CloseIdleConnections()
 	}
-	if got := h.SessionCount(); got != 0 {
-		t.Errorf("SessionCount() = %d after every session ended, want 0", got)
+	if got := h.sessions.count(); got != 0 {
+		t.Errorf("sessions.count() = %d after every session ended, want 0", got)
 	}
-	if ms, ok := h.store.(*MemoryStore); ok && ms.Len() != 0 {
+	if ms, ok := h.sessions.store.(*MemoryStore); ok && ms.Len() != 0 {
 		t.Errorf("the store still holds %d sessions", ms.Len())
 	}
 

@@ -157,8 +157,8 @@ func TestSessionIdleExpiry(t *testing.T) {
 		t.Fatalf("ping: %d", r.status)
 	}
 	time.Sleep(80 * time.Millisecond)
-	env.h.sweep()
-	if n := env.h.SessionCount(); n != 0 {
+	env.h.sessions.sweep()
+	if n := env.h.sessions.count(); n != 0 {
 		t.Fatalf("%d live sessions after expiry", n)
 	}
 	if r := env.post(sid, `{"jsonrpc":"2.0","id":1,"method":"ping"}`); r.status != http.StatusNotFound {
@@ -235,7 +235,7 @@ func TestBatch20250326(t *testing.T) {
 func TestPagination(t *testing.T) {
 	env := newEnv(t, testConfig(), HandlerOptions{}, func(s *Server) {
 		for i := range 250 {
-			s.MustAddTool(mcp.Tool{Name: "t" + strconv.Itoa(i), Description: "d"}, nil)
+			mustAddTool(t, s, mcp.Tool{Name: "t" + strconv.Itoa(i), Description: "d"}, nil)
 		}
 	})
 	sid := env.initialize(mcp.LatestVersion, nil)
@@ -308,7 +308,7 @@ func TestDeleteCancelsInflight(t *testing.T) {
 	var cause error
 	var mu sync.Mutex
 	env := newEnv(t, testConfig(), HandlerOptions{}, func(s *Server) {
-		s.MustAddTool(mcp.Tool{Name: "block", Description: "d"}, func(ctx context.Context, _ *Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
+		mustAddTool(t, s, mcp.Tool{Name: "block", Description: "d"}, func(ctx context.Context, _ *Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
 			close(started)
 			<-ctx.Done()
 			mu.Lock()
@@ -342,7 +342,7 @@ func TestCancelledNotification(t *testing.T) {
 	started := make(chan struct{})
 	finished := make(chan error, 1)
 	env := newEnv(t, testConfig(), HandlerOptions{}, func(s *Server) {
-		s.MustAddTool(mcp.Tool{Name: "block", Description: "d"}, func(ctx context.Context, _ *Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
+		mustAddTool(t, s, mcp.Tool{Name: "block", Description: "d"}, func(ctx context.Context, _ *Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
 			close(started)
 			<-ctx.Done()
 			finished <- CancelCause(ctx)
@@ -375,7 +375,7 @@ func TestRequestTimeout(t *testing.T) {
 	cfg := testConfig()
 	cfg.RequestTimeout = 50 * time.Millisecond
 	env := newEnv(t, cfg, HandlerOptions{}, func(s *Server) {
-		s.MustAddTool(mcp.Tool{Name: "block", Description: "d"}, func(ctx context.Context, _ *Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
+		mustAddTool(t, s, mcp.Tool{Name: "block", Description: "d"}, func(ctx context.Context, _ *Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
 			<-ctx.Done()
 			return nil, ctx.Err()
 		})
@@ -401,15 +401,15 @@ func TestBusySessionDoesNotExpire(t *testing.T) {
 	}
 	for range 4 {
 		time.Sleep(30 * time.Millisecond)
-		env.h.sweep()
+		env.h.sessions.sweep()
 	}
 	if r := env.post(sid, `{"jsonrpc":"2.0","id":1,"method":"ping"}`); r.status != 200 {
 		t.Fatalf("listening session expired: %d", r.status)
 	}
 	cancel()
-	waitFor(t, "stream detached", func() bool { return !env.h.sessions()[0].busy() })
+	waitFor(t, "stream detached", func() bool { return !env.h.sessions.all()[0].busy() })
 	time.Sleep(60 * time.Millisecond)
-	env.h.sweep()
+	env.h.sessions.sweep()
 	if r := env.post(sid, `{"jsonrpc":"2.0","id":1,"method":"ping"}`); r.status != 404 {
 		t.Fatalf("idle session kept: %d", r.status)
 	}

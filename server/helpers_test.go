@@ -34,7 +34,7 @@ func testConfig() Config {
 func newEnv(t *testing.T, cfg Config, opts HandlerOptions, setup func(*Server)) *testEnv {
 	t.Helper()
 	srv := New(Options{Info: mcp.Implementation{Name: "test", Version: "1"}, PageSize: 100})
-	srv.MustAddTool(mcp.Tool{
+	mustAddTool(t, srv, mcp.Tool{
 		Name:        "echo",
 		Description: "echoes text",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"text":{"type":"string"},"n":{"type":"integer","minimum":0}},"required":["text"]}`),
@@ -192,5 +192,13 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// mustAddTool registers a tool a test knows to be valid.
+func mustAddTool(tb testing.TB, srv *Server, tool mcp.Tool, h ToolHandler) {
+	tb.Helper()
+	if err := srv.AddTool(tool, h); err != nil {
+		tb.Fatal(err)
 	}
 }

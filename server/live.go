@@ -69,7 +69,7 @@ func (ls *liveSession) setState(st *SessionState) {
 
 func (ls *liveSession) logSeverity() int { return int(ls.logSev.Load()) }
 
-func (ls *liveSession) touch() { ls.lastActive.Store(ls.h.now().UnixNano()) }
+func (ls *liveSession) touch() { ls.lastActive.Store(ls.h.sessions.now().UnixNano()) }
 
 // keepFresh marks the session used here and in the store, so a client that
 // only listens (an open GET stream) does not see its session expire.
@@ -77,35 +77,48 @@ func (ls *liveSession) keepFresh() {
 	ls.touch()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, _ = ls.h.store.Load(ctx, ls.id)
+	_, _ = ls.h.sessions.store.Load(ctx, ls.id)
 }
 
-// register gives a stream its id and keeps it for resumption, evicting the
-// oldest streams beyond the per-session bound. It reports false when the
-// session has already ended.
-func (ls *liveSession) register(st *stream) bool {
+// register keeps a stream for resumption (and, if standalone, for
+// server-initiated messages) and returns its id, evicting the oldest
+// streams beyond the per-session bound. It reports false when the session
+// has already ended.
+func (ls *liveSession) register(st *stream, standalone bool) (uint64, bool) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	ls.nextStream++
-	st.id = ls.nextStream
+	id := ls.nextStream
 	if ls.ended {
-		return false
+		return id, false
 	}
-	ls.streams[st.id] = st
-	ls.order = append(ls.order, st.id)
-	if st.standalone {
+	ls.streams[id] = st
+	ls.order = append(ls.order, id)
+	if standalone {
 		ls.getStreams = append(ls.getStreams, st)
 	}
 	for len(ls.order) > ls.h.cfg.MaxStreamsPerSession {
-		old := ls.streams[ls.order[0]]
+		oldID := ls.order[0]
+		old := ls.streams[oldID]
 		ls.order = ls.order[1:]
-		delete(ls.streams, old.id)
+		delete(ls.streams, oldID)
 		if i := slices.Index(ls.getStreams, old); i >= 0 {
 			ls.getStreams = slices.Delete(ls.getStreams, i, i+1)
 		}
 		go old.close() // it may hold its own lock now; never wait for it under ours
 	}
-	return true
+	return id, true
+}
+
+// closeStandalone closes the session's standalone streams (shutdown): their
+// clients reconnect elsewhere.
+func (ls *liveSession) closeStandalone() {
+	ls.mu.Lock()
+	gets := slices.Clone(ls.getStreams)
+	ls.mu.Unlock()
+	for _, st := range gets {
+		st.close()
+	}
 }
 
 func (ls *liveSession) stream(id uint64) *stream {
@@ -265,17 +278,8 @@ func (ls *liveSession) end(cause error) {
 // sessionOps for the dispatcher.
 
 func (ls *liveSession) update(ctx context.Context, change func(*SessionState)) error {
-	// Updates of one session are rare (setLevel, subscribe); serialising
-	// them here keeps read-modify-write safe within this instance.
-	ls.h.updateMu.Lock()
-	defer ls.h.updateMu.Unlock()
-	cur, err := ls.h.store.Load(ctx, ls.id)
+	next, err := ls.h.sessions.update(ctx, ls.id, change)
 	if err != nil {
-		return mcp.Errorf(mcp.CodeInternalError, "session state unavailable: %v", err)
-	}
-	next := cur.Clone()
-	change(next)
-	if err := ls.h.store.Update(ctx, next); err != nil {
 		return mcp.Errorf(mcp.CodeInternalError, "could not save session state: %v", err)
 	}
 	ls.setState(next)

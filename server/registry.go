@@ -1,7 +1,3 @@
-// Package server is the MCP server: a registry of tools, resources and
-// prompts (Server), an era-independent dispatcher, and the Streamable HTTP
-// transport (Handler) with its sessions. Authentication plugs in as an
-// Authenticator that yields a Principal.
 package server
 
 import (
@@ -81,7 +77,7 @@ type Server struct {
 	prompts     []*promptEntry
 	completions map[string]CompletionHandler // key: ref type + "\x00" + name/uri + "\x00" + argument
 
-	listeners sync.Map // *Handler -> struct{}: transports to tell about list changes
+	audiences sync.Map // audience -> struct{}: the transports' sessions, told about broadcasts (broadcast.go)
 }
 
 // New returns an empty server.
@@ -155,32 +151,6 @@ func (s *Server) AddTool(tool mcp.Tool, h ToolHandler) error {
 	s.mu.Unlock()
 	s.listChanged(mcp.NotificationToolsListChanged)
 	return nil
-}
-
-// MustAddTool is AddTool for registrations known to be valid at build time.
-func (s *Server) MustAddTool(tool mcp.Tool, h ToolHandler) {
-	if err := s.AddTool(tool, h); err != nil {
-		panic(err)
-	}
-}
-
-// RemoveTool unregisters a tool.
-func (s *Server) RemoveTool(name string) {
-	s.mu.Lock()
-	e, ok := s.toolIndex[name]
-	if ok {
-		delete(s.toolIndex, name)
-		for i, t := range s.tools {
-			if t == e {
-				s.tools = append(s.tools[:i:i], s.tools[i+1:]...)
-				break
-			}
-		}
-	}
-	s.mu.Unlock()
-	if ok {
-		s.listChanged(mcp.NotificationToolsListChanged)
-	}
 }
 
 // upsert replaces the entry that same matches, keeping its place in the
@@ -275,38 +245,6 @@ func (s *Server) AddCompletion(refType, name, argument string, h CompletionHandl
 	s.mu.Lock()
 	s.completions[refType+"\x00"+name+"\x00"+argument] = h
 	s.mu.Unlock()
-}
-
-// NotifyResourceUpdated tells every session subscribed to uri that it
-// changed.
-func (s *Server) NotifyResourceUpdated(uri string) {
-	s.listeners.Range(func(k, _ any) bool {
-		k.(changeListener).resourceUpdated(uri)
-		return true
-	})
-}
-
-// Log sends a notifications/message that belongs to no request to every
-// session whose logging level lets it through, on its standalone (GET)
-// stream. Sessions without an open stream miss it.
-func (s *Server) Log(level mcp.LoggingLevel, logger string, data any) {
-	s.listeners.Range(func(k, _ any) bool {
-		k.(changeListener).broadcastLog(level, logger, data)
-		return true
-	})
-}
-
-type changeListener interface {
-	listChanged(method string)
-	resourceUpdated(uri string)
-	broadcastLog(level mcp.LoggingLevel, logger string, data any)
-}
-
-func (s *Server) listChanged(method string) {
-	s.listeners.Range(func(k, _ any) bool {
-		k.(changeListener).listChanged(method)
-		return true
-	})
 }
 
 func (s *Server) capabilities() mcp.ServerCapabilities {

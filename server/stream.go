@@ -20,11 +20,10 @@ import (
 // Last-Event-ID, and the stream's writer ("sink") can be replaced by the
 // resuming GET.
 type stream struct {
-	id         uint64 // unique within the session; 0 for streams that cannot be resumed
-	sess       *liveSession
-	h          *Handler
-	version    string
-	standalone bool
+	id      uint64 // unique within the session; 0 for streams that cannot be resumed
+	sess    *liveSession
+	h       *Handler
+	version string
 
 	mu      sync.Mutex
 	mode    streamMode
@@ -62,8 +61,43 @@ var (
 	hdrNoBuffering = []string{"no"}
 )
 
-func newStream(h *Handler, sess *liveSession, w http.ResponseWriter, version string, pending int) *stream {
-	return &stream{h: h, sess: sess, w: w, version: version, pending: pending}
+// newPostStream is the stream of a POST that owes responses to pending
+// requests; batch: they go out as a JSON array in JSON mode.
+func newPostStream(h *Handler, sess *liveSession, w http.ResponseWriter, version string, pending int, batch bool) *stream {
+	return &stream{h: h, sess: sess, w: w, version: version, pending: pending, batch: batch}
+}
+
+// openStandalone opens a standalone (GET) stream of sess on w: registered
+// for server-initiated messages and resumption, its SSE head written. It
+// returns a channel closed when the stream ends or another GET takes it
+// over, or false when the session has ended.
+func openStandalone(h *Handler, sess *liveSession, w http.ResponseWriter, version string) (*stream, <-chan struct{}, bool) {
+	st := &stream{h: h, sess: sess, version: version, pending: 1}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	id, ok := sess.register(st, true)
+	if !ok {
+		return nil, nil, false
+	}
+	st.id = id
+	st.w = w
+	st.mode = modeSSE
+	st.doneCh = make(chan struct{})
+	st.startSSELocked(w)
+	kicked := make(chan struct{})
+	st.kicked = kicked
+	st.armKeepAliveLocked()
+	return st, kicked, true
+}
+
+// status is the HTTP status the stream answered with.
+func (st *stream) status() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.mode == modeUndecided && st.jsonOne == nil && len(st.jsonOut) == 0 {
+		return http.StatusAccepted
+	}
+	return http.StatusOK
 }
 
 // eventID encodes the stream and the sequence number so that a
@@ -183,7 +217,7 @@ func (st *stream) switchToSSELocked() {
 	st.mode = modeSSE
 	st.doneCh = make(chan struct{})
 	if st.sess != nil && st.id == 0 {
-		st.sess.register(st)
+		st.id, _ = st.sess.register(st, false)
 	}
 	if st.w != nil {
 		st.startSSELocked(st.w)

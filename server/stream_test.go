@@ -41,7 +41,7 @@ func slowTool(n int, release <-chan struct{}) ToolHandler {
 func TestNotificationsStreamBeforeResult(t *testing.T) {
 	release := make(chan struct{})
 	env := newEnv(t, testConfig(), HandlerOptions{}, func(s *Server) {
-		s.MustAddTool(mcp.Tool{Name: "slow", Description: "d"}, slowTool(3, release))
+		mustAddTool(t, s, mcp.Tool{Name: "slow", Description: "d"}, slowTool(3, release))
 	})
 	sid := env.initialize(mcp.LatestVersion, nil)
 	// Headers go out with the first notification, so release it first.
@@ -78,7 +78,7 @@ func TestNotificationsStreamBeforeResult(t *testing.T) {
 
 func TestLoggingLevelFilters(t *testing.T) {
 	env := newEnv(t, testConfig(), HandlerOptions{}, func(s *Server) {
-		s.MustAddTool(mcp.Tool{Name: "levels", Description: "d"}, func(_ context.Context, call *Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
+		mustAddTool(t, s, mcp.Tool{Name: "levels", Description: "d"}, func(_ context.Context, call *Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
 			for _, l := range []mcp.LoggingLevel{mcp.LevelDebug, mcp.LevelInfo, mcp.LevelWarning, mcp.LevelError} {
 				_ = call.Log(l, "", string(l))
 			}
@@ -109,7 +109,7 @@ func TestLoggingLevelFilters(t *testing.T) {
 // comes back in another POST and completes the tool call.
 func TestServerToClientRequest(t *testing.T) {
 	env := newEnv(t, testConfig(), HandlerOptions{}, func(s *Server) {
-		s.MustAddTool(mcp.Tool{Name: "ask", Description: "d"}, func(ctx context.Context, call *Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
+		mustAddTool(t, s, mcp.Tool{Name: "ask", Description: "d"}, func(ctx context.Context, call *Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
 			res, err := call.Elicit(ctx, &mcp.ElicitParams{Message: "name?", RequestedSchema: json.RawMessage(`{"type":"object","properties":{"n":{"type":"string"}}}`)})
 			if err != nil {
 				return nil, err
@@ -139,7 +139,7 @@ func TestServerToClientRequest(t *testing.T) {
 
 func TestServerRequestRefusedWithoutCapability(t *testing.T) {
 	env := newEnv(t, testConfig(), HandlerOptions{}, func(s *Server) {
-		s.MustAddTool(mcp.Tool{Name: "sample", Description: "d"}, func(ctx context.Context, call *Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
+		mustAddTool(t, s, mcp.Tool{Name: "sample", Description: "d"}, func(ctx context.Context, call *Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
 			_, err := call.CreateMessage(ctx, &mcp.CreateMessageParams{MaxTokens: 1})
 			return nil, err
 		})
@@ -167,11 +167,11 @@ func TestStandaloneStreamGetsListChangedAndResourceUpdates(t *testing.T) {
 	if err != nil || ev.ID == "" || len(ev.Data) != 0 || ev.Retry == 0 {
 		t.Fatalf("priming event %+v %v", ev, err)
 	}
-	waitFor(t, "GET stream registered", func() bool { return len(env.h.sessions()) == 2 })
+	waitFor(t, "GET stream registered", func() bool { return len(env.h.sessions.all()) == 2 })
 	if r := env.post(sid, `{"jsonrpc":"2.0","id":1,"method":"resources/subscribe","params":{"uri":"test://r"}}`); string(r.msg(t).Result) != "{}" {
 		t.Fatalf("subscribe: %s", r.body)
 	}
-	env.srv.MustAddTool(mcp.Tool{Name: "late", Description: "d"}, nil)
+	mustAddTool(t, env.srv, mcp.Tool{Name: "late", Description: "d"}, nil)
 	m, _ := nextMessage(t, dec)
 	if m.Method != mcp.NotificationToolsListChanged {
 		t.Fatalf("got %s", m.Method)
@@ -203,7 +203,7 @@ func TestStandaloneStreamGetsListChangedAndResourceUpdates(t *testing.T) {
 func TestResumeWithLastEventID(t *testing.T) {
 	release := make(chan struct{})
 	env := newEnv(t, testConfig(), HandlerOptions{}, func(s *Server) {
-		s.MustAddTool(mcp.Tool{Name: "slow", Description: "d"}, slowTool(3, release))
+		mustAddTool(t, s, mcp.Tool{Name: "slow", Description: "d"}, slowTool(3, release))
 	})
 	sid := env.initialize(mcp.LatestVersion, nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -255,7 +255,7 @@ func TestEventBufferBound(t *testing.T) {
 	cfg := testConfig()
 	cfg.EventBuffer = 2
 	env := newEnv(t, cfg, HandlerOptions{}, func(s *Server) {
-		s.MustAddTool(mcp.Tool{Name: "chatty", Description: "d"}, slowTool(5, nil))
+		mustAddTool(t, s, mcp.Tool{Name: "chatty", Description: "d"}, slowTool(5, nil))
 	})
 	sid := env.initialize(mcp.LatestVersion, nil)
 	_, dec := env.sse(context.Background(), http.MethodPost, sid, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"chatty"}}`, nil)
@@ -275,7 +275,7 @@ func TestEventBufferBound(t *testing.T) {
 func TestGracefulShutdown(t *testing.T) {
 	release := make(chan struct{})
 	srv := New(Options{})
-	srv.MustAddTool(mcp.Tool{Name: "slow", Description: "d"}, slowTool(1, release))
+	mustAddTool(t, srv, mcp.Tool{Name: "slow", Description: "d"}, slowTool(1, release))
 	cfg := testConfig()
 	cfg.Port = 0
 	cfg.ShutdownTimeout = 5 * time.Second
@@ -295,7 +295,7 @@ func TestGracefulShutdown(t *testing.T) {
 		callDone <- env.post(sid, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow"}}`)
 	}()
 	waitFor(t, "call in flight", func() bool {
-		ls := h.sessions()[0]
+		ls := h.sessions.all()[0]
 		ls.mu.Lock()
 		defer ls.mu.Unlock()
 		return len(ls.inflight) == 1
@@ -379,7 +379,7 @@ func FuzzPost(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	srv := New(Options{})
-	srv.MustAddTool(mcp.Tool{Name: "echo", InputSchema: json.RawMessage(`{"type":"object","properties":{"text":{"type":"string"}}}`)},
+	mustAddTool(f, srv, mcp.Tool{Name: "echo", InputSchema: json.RawMessage(`{"type":"object","properties":{"text":{"type":"string"}}}`)},
 		func(_ context.Context, _ *Call, a json.RawMessage) (*mcp.CallToolResult, error) {
 			return mcp.ToolText(string(a)), nil
 		})

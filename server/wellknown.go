@@ -33,7 +33,7 @@ type Discovery struct {
 // and, under a stage prefix, the same paths with the prefix removed, which
 // is how the server sees https://host/prod/.well-known/... behind API
 // Gateway (the RFC forms at the host's root are not routed to a stage).
-func (d *Discovery) Paths() (resource, authServer []string, err error) {
+func (d *Discovery) paths() (resource, authServer []string, err error) {
 	urls, err := oauth.ProtectedResourceMetadataURLs(d.Resource.Resource)
 	if err != nil {
 		return nil, nil, err
@@ -95,7 +95,7 @@ func urlPath(u string) (string, error) {
 
 // Register adds the documents' routes to mux.
 func (d *Discovery) Register(mux *http.ServeMux) error {
-	resPaths, asPaths, err := d.Paths()
+	resPaths, asPaths, err := d.paths()
 	if err != nil {
 		return err
 	}

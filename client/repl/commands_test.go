@@ -183,7 +183,7 @@ func TestImageSaved(t *testing.T) {
 // test tool.
 func TestContentKinds(t *testing.T) {
 	s := newTestServer(t, func(srv *server.Server) {
-		srv.MustAddTool(mcp.Tool{Name: "kinds", InputSchema: json.RawMessage(`{"type":"object"}`)},
+		addTool(srv, mcp.Tool{Name: "kinds", InputSchema: json.RawMessage(`{"type":"object"}`)},
 			func(context.Context, *server.Call, json.RawMessage) (*mcp.CallToolResult, error) {
 				return &mcp.CallToolResult{Content: []mcp.Content{
 					mcp.AudioContent("UklGRg==", "audio/wav"),
@@ -254,11 +254,11 @@ func TestSessions(t *testing.T) {
 // shown in full with debug on or when it is all the tool returned.
 func TestStructuredContentDisplay(t *testing.T) {
 	s := newTestServer(t, func(srv *server.Server) {
-		srv.MustAddTool(mcp.Tool{Name: "both", InputSchema: json.RawMessage(`{"type":"object"}`)},
+		addTool(srv, mcp.Tool{Name: "both", InputSchema: json.RawMessage(`{"type":"object"}`)},
 			func(context.Context, *server.Call, json.RawMessage) (*mcp.CallToolResult, error) {
 				return &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent("a report")}, StructuredContent: map[string]any{"total": 3, "by_day": []int{1, 2}}}, nil
 			})
-		srv.MustAddTool(mcp.Tool{Name: "only", InputSchema: json.RawMessage(`{"type":"object"}`)},
+		addTool(srv, mcp.Tool{Name: "only", InputSchema: json.RawMessage(`{"type":"object"}`)},
 			func(context.Context, *server.Call, json.RawMessage) (*mcp.CallToolResult, error) {
 				return &mcp.CallToolResult{StructuredContent: map[string]any{"total": 3}}, nil
 			})

@@ -294,3 +294,11 @@ func assertLacks(t *testing.T, what, got string, bad ...string) {
 		}
 	}
 }
+
+// addTool registers a tool a test knows to be valid (the register
+// callbacks of newTestServer have no *testing.T; a panic fails the test).
+func addTool(srv *server.Server, tool mcp.Tool, h server.ToolHandler) {
+	if err := srv.AddTool(tool, h); err != nil {
+		panic(err)
+	}
+}

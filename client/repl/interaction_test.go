@@ -23,7 +23,7 @@ const askSchema = `{"type":"object","properties":{
 
 // registerAsk adds a tool that elicits a form and returns what came back.
 func registerAsk(srv *server.Server) {
-	srv.MustAddTool(mcp.Tool{Name: "ask", InputSchema: json.RawMessage(`{"type":"object"}`)},
+	addTool(srv, mcp.Tool{Name: "ask", InputSchema: json.RawMessage(`{"type":"object"}`)},
 		func(ctx context.Context, call *server.Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
 			res, err := call.Elicit(ctx, &mcp.ElicitParams{Message: "Tell me about you", RequestedSchema: json.RawMessage(askSchema)})
 			if err != nil {
@@ -85,7 +85,7 @@ func TestElicitation(t *testing.T) {
 // TestURLElicitation: a URL-mode request shows the URL and asks for consent.
 func TestURLElicitation(t *testing.T) {
 	s := newTestServer(t, func(srv *server.Server) {
-		srv.MustAddTool(mcp.Tool{Name: "visit", InputSchema: json.RawMessage(`{"type":"object"}`)},
+		addTool(srv, mcp.Tool{Name: "visit", InputSchema: json.RawMessage(`{"type":"object"}`)},
 			func(ctx context.Context, call *server.Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
 				res, err := call.Elicit(ctx, &mcp.ElicitParams{Mode: "url", Message: "Authorize the bank", URL: "https://bank.example/authorize?x=1", ElicitationID: "e1"})
 				if err != nil {
@@ -107,7 +107,7 @@ func TestURLElicitation(t *testing.T) {
 // is declined with an error the tool sees.
 func TestRootsAndSampling(t *testing.T) {
 	s := newTestServer(t, func(srv *server.Server) {
-		srv.MustAddTool(mcp.Tool{Name: "roots", InputSchema: json.RawMessage(`{"type":"object"}`)},
+		addTool(srv, mcp.Tool{Name: "roots", InputSchema: json.RawMessage(`{"type":"object"}`)},
 			func(ctx context.Context, call *server.Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
 				res, err := call.ListRoots(ctx)
 				if err != nil {
@@ -116,7 +116,7 @@ func TestRootsAndSampling(t *testing.T) {
 				b, _ := json.Marshal(res.Roots)
 				return mcp.ToolText(string(b)), nil
 			})
-		srv.MustAddTool(mcp.Tool{Name: "sample", InputSchema: json.RawMessage(`{"type":"object"}`)},
+		addTool(srv, mcp.Tool{Name: "sample", InputSchema: json.RawMessage(`{"type":"object"}`)},
 			func(ctx context.Context, call *server.Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
 				_, err := call.CreateMessage(ctx, &mcp.CreateMessageParams{MaxTokens: 10,
 					Messages: []mcp.SamplingMessage{{Role: mcp.RoleUser, Content: mcp.TextContent("hi")}}})
@@ -157,7 +157,7 @@ func newHangServer(t *testing.T) (*hangTool, *testServer) {
 
 func (h *hangTool) register(srv *server.Server) {
 	{
-		srv.MustAddTool(mcp.Tool{Name: "hang", InputSchema: json.RawMessage(`{"type":"object"}`)},
+		addTool(srv, mcp.Tool{Name: "hang", InputSchema: json.RawMessage(`{"type":"object"}`)},
 			func(ctx context.Context, call *server.Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
 				_ = call.Log(mcp.LevelInfo, "hang", "hanging")
 				h.started <- struct{}{}
@@ -294,7 +294,7 @@ func TestLiveNotifications(t *testing.T) {
 	a.send(t, "subscribe https://example.com/greetings/default")
 	a.out.waitFor(t, "Subscribed to https://example.com/greetings/default.")
 	receive(t, a.r.streamUp, "the standalone stream's opening")
-	s.srv.MustAddTool(mcp.Tool{Name: "late", InputSchema: json.RawMessage(`{"type":"object"}`)},
+	addTool(s.srv, mcp.Tool{Name: "late", InputSchema: json.RawMessage(`{"type":"object"}`)},
 		func(context.Context, *server.Call, json.RawMessage) (*mcp.CallToolResult, error) {
 			return mcp.ToolText("late"), nil
 		})

@@ -25,7 +25,7 @@ type instance struct {
 func newInstance(t *testing.T, store server.SessionStore) *instance {
 	t.Helper()
 	srv := server.New(server.Options{Info: mcp.Implementation{Name: "test", Version: "1"}})
-	srv.MustAddTool(mcp.Tool{
+	mustAddTool(t, srv, mcp.Tool{
 		Name:        "echo",
 		Description: "echoes text",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"text":{"type":"string"}},"required":["text"]}`),
@@ -158,5 +158,13 @@ func TestTransportAcrossInstances(t *testing.T) {
 	status, _, body = b.do(http.MethodPost, sid, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"again"}}}`)
 	if status != http.StatusNotFound {
 		t.Fatalf("tools/call on B after DELETE on A: %d %s, want 404", status, body)
+	}
+}
+
+// mustAddTool registers a tool a test knows to be valid.
+func mustAddTool(tb testing.TB, srv *server.Server, tool mcp.Tool, h server.ToolHandler) {
+	tb.Helper()
+	if err := srv.AddTool(tool, h); err != nil {
+		tb.Fatal(err)
 	}
 }

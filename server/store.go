@@ -55,7 +55,7 @@ type SessionStore interface {
 
 // MemoryStore is a SessionStore in this process's memory, with an idle TTL
 // and a cap on live sessions. Expired sessions are removed lazily and by
-// Sweep.
+// sweep.
 type MemoryStore struct {
 	ttl   time.Duration
 	limit int
@@ -127,8 +127,8 @@ func (m *MemoryStore) Delete(_ context.Context, id string) error {
 	return nil
 }
 
-// Sweep removes expired sessions and returns their ids.
-func (m *MemoryStore) Sweep() []string {
+// sweep removes expired sessions and returns their ids.
+func (m *MemoryStore) sweep() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.sweepLocked(m.now().UnixNano())

@@ -1,0 +1,135 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"mcplambda/mcp"
+)
+
+// HTTP plumbing shared by the POST, GET and DELETE handlers: CORS, error
+// bodies, reading the body, content negotiation.
+
+var (
+	corsAllowHeaders  = []string{"Content-Type, Authorization, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID"}
+	corsExposeHeaders = []string{"Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate"}
+	corsMethods       = []string{"GET, POST, DELETE, OPTIONS"}
+	varyOrigin        = []string{"Origin"}
+)
+
+// cors lets browser-based clients on allowed origins read our answers.
+func (h *Handler) cors(w http.ResponseWriter, r *http.Request) {
+	origin := r.Header.Get("Origin")
+	if origin == "" || !h.origins.originAllowed(origin) {
+		return
+	}
+	hdr := w.Header()
+	hdr["Access-Control-Allow-Origin"] = []string{origin}
+	hdr["Vary"] = varyOrigin
+	hdr["Access-Control-Expose-Headers"] = corsExposeHeaders
+	if r.Method == http.MethodOptions {
+		hdr["Access-Control-Allow-Methods"] = corsMethods
+		hdr["Access-Control-Allow-Headers"] = corsAllowHeaders
+		hdr["Access-Control-Max-Age"] = []string{"600"}
+	}
+}
+
+func (h *Handler) writeAuthError(w http.ResponseWriter, err error) int {
+	var ae *AuthError
+	if !errors.As(err, &ae) {
+		h.log.Error("authentication failed", "error", err)
+		return h.writeError(w, http.StatusInternalServerError, mcp.NullID, mcp.CodeInternalError, "authentication is unavailable; try again later")
+	}
+	e := &mcp.Error{Code: mcp.CodeServerError, Message: ae.Message}
+	if ae.Challenge != "" {
+		w.Header().Set("WWW-Authenticate", ae.Challenge)
+		// The challenge is in the body too: behind an API Gateway REST API a
+		// Lambda's WWW-Authenticate reaches the client renamed to
+		// x-amzn-Remapped-WWW-Authenticate, and a person or client reading
+		// only the body can still find resource_metadata.
+		e.Data, _ = json.Marshal(struct {
+			WWWAuthenticate string `json:"www_authenticate"`
+		}{ae.Challenge})
+	}
+	w.Header()["Content-Type"] = hdrJSON
+	w.WriteHeader(ae.Status)
+	_, _ = w.Write(append(mcp.AppendErrorResponse(nil, mcp.NullID, e), '\n'))
+	return ae.Status
+}
+
+// writeError answers with a JSON-RPC error body and an HTTP status.
+func (h *Handler) writeError(w http.ResponseWriter, status int, id mcp.ID, code int, msg string) int {
+	w.Header()["Content-Type"] = hdrJSON
+	w.WriteHeader(status)
+	_, _ = w.Write(append(mcp.AppendErrorResponse(nil, id, &mcp.Error{Code: code, Message: msg}), '\n'))
+	return status
+}
+
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readBody reads the whole body, at most MaxBodyBytes. Decoded messages
+// alias the returned slice, so it is never reused.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n >= 0 && n <= h.cfg.MaxBodyBytes {
+		// net/http stops the body at Content-Length: read it in one piece.
+		body := make([]byte, n)
+		_, err := io.ReadFull(r.Body, body)
+		return body, err
+	}
+	buf := bodyPool.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<10 {
+			bodyPool.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(buf.Bytes()), nil
+}
+
+func (h *Handler) tooLarge(w http.ResponseWriter) int {
+	return h.writeError(w, http.StatusRequestEntityTooLarge, mcp.NullID, mcp.CodeInvalidRequest,
+		"Request Entity Too Large: the body exceeds "+strconv.FormatInt(h.cfg.MaxBodyBytes, 10)+" bytes (MAX_BODY_BYTES)")
+}
+
+// acceptsBoth reports whether an Accept header admits both JSON and SSE
+// (wildcards count).
+func acceptsBoth(accept string) bool {
+	return acceptsType(accept, "application", "json") && acceptsType(accept, "text", "event-stream")
+}
+
+func acceptsEventStream(accept string) bool { return acceptsType(accept, "text", "event-stream") }
+
+func acceptsType(accept, typ, sub string) bool {
+	for part := range strings.SplitSeq(accept, ",") {
+		mt, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		t, s, ok := strings.Cut(strings.TrimSpace(mt), "/")
+		if !ok {
+			continue
+		}
+		if q, found := strings.CutPrefix(strings.TrimSpace(params), "q="); found && strings.TrimSpace(q) == "0" {
+			continue
+		}
+		if (t == "*" || strings.EqualFold(t, typ)) && (s == "*" || strings.EqualFold(s, sub)) {
+			return true
+		}
+	}
+	return false
+}
+
+func isJSON(ct string) bool {
+	if ct == "application/json" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}

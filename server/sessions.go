@@ -1,0 +1,209 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// sessionTable is this instance's view of the sessions: the state in the
+// SessionStore, which any instance can read, and the live part of each
+// session this instance serves (liveSession: streams, calls in flight). It
+// creates sessions, finds them (adopting those another instance created),
+// and ends them: on DELETE, after the idle TTL, or when the store no longer
+// has them. It knows nothing of HTTP.
+type sessionTable struct {
+	store   SessionStore
+	ttl     time.Duration
+	now     func() time.Time
+	log     *slog.Logger
+	newLive func(*SessionState) *liveSession
+
+	mu   sync.RWMutex
+	live map[string]*liveSession
+	// updateMu serialises read-modify-write of session state in the store
+	// (setLevel, subscribe): rare, and racy without it.
+	updateMu sync.Mutex
+
+	stop    chan struct{}
+	ticker  *time.Ticker
+	stopped chan struct{}
+}
+
+// sweepingStore is a store that expires idle sessions itself and reports
+// which (MemoryStore); the table then ends their live part. A shared store
+// (DynamoDB) expires sessions on its own schedule, and the table notices
+// when a lookup misses.
+type sweepingStore interface {
+	sweep() []string
+}
+
+func newSessionTable(store SessionStore, ttl time.Duration, log *slog.Logger, newLive func(*SessionState) *liveSession) *sessionTable {
+	t := &sessionTable{
+		store:   store,
+		ttl:     ttl,
+		now:     time.Now,
+		log:     log,
+		newLive: newLive,
+		live:    map[string]*liveSession{},
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	interval := time.Minute
+	if ttl > 0 {
+		interval = min(max(ttl/4, time.Second), time.Minute)
+	}
+	t.ticker = time.NewTicker(interval)
+	go t.sweepLoop()
+	return t
+}
+
+// close stops the sweeper and closes every session's standalone streams;
+// sessions stay in the store for another instance (or a restart) to serve.
+func (t *sessionTable) close() {
+	close(t.stop)
+	t.ticker.Stop()
+	<-t.stopped
+	for _, ls := range t.all() {
+		ls.closeStandalone()
+	}
+}
+
+// create stores a new session and makes it live here. The store's errors
+// (ErrSessionLimit, an outage) are returned as they are.
+func (t *sessionTable) create(ctx context.Context, state *SessionState) (*liveSession, error) {
+	if err := t.store.Create(ctx, state); err != nil {
+		return nil, err
+	}
+	ls := t.newLive(state)
+	t.mu.Lock()
+	t.live[state.ID] = ls
+	t.mu.Unlock()
+	return ls, nil
+}
+
+// lookup finds session id for the principal whose key is owner. A session
+// that does not exist, has ended or expired, or belongs to another
+// principal is ErrSessionNotFound (all look alike to the caller); any other
+// error is the store's. A session another instance created is adopted.
+func (t *sessionTable) lookup(ctx context.Context, id, owner string) (*liveSession, error) {
+	state, err := t.store.Load(ctx, id)
+	if err != nil {
+		if ls := t.forget(id); ls != nil {
+			ls.end(errors.New("session no longer in the store"))
+		}
+		return nil, err
+	}
+	if state.Principal != owner {
+		return nil, ErrSessionNotFound
+	}
+	t.mu.RLock()
+	ls := t.live[id]
+	t.mu.RUnlock()
+	if ls == nil {
+		t.mu.Lock()
+		if ls = t.live[id]; ls == nil {
+			ls = t.newLive(state)
+			t.live[id] = ls
+		}
+		t.mu.Unlock()
+	} else if ls.state.Load() != state {
+		ls.setState(state)
+	}
+	ls.touch()
+	return ls, nil
+}
+
+// end ends a session here and in the store.
+func (t *sessionTable) end(ls *liveSession, why string) {
+	t.forget(ls.id)
+	_ = t.store.Delete(context.Background(), ls.id)
+	ls.end(errors.New("session ended: " + why))
+	t.log.Info("session ended", "session", ls.fingerprint, "reason", why)
+}
+
+func (t *sessionTable) forget(id string) *liveSession {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ls := t.live[id]
+	delete(t.live, id)
+	return ls
+}
+
+// all lists the sessions live here, for broadcasts and sweeps.
+func (t *sessionTable) all() []*liveSession {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]*liveSession, 0, len(t.live))
+	for _, ls := range t.live {
+		out = append(out, ls)
+	}
+	return out
+}
+
+func (t *sessionTable) count() int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return len(t.live)
+}
+
+func (t *sessionTable) sweepLoop() {
+	defer close(t.stopped)
+	for {
+		select {
+		case <-t.stop:
+			return
+		case <-t.ticker.C:
+			t.sweep()
+		}
+	}
+}
+
+// sweep ends sessions idle for longer than the TTL, and forgets the live
+// part of sessions the store has expired.
+func (t *sessionTable) sweep() {
+	// Sessions with work in flight or a listening client stay alive.
+	for _, ls := range t.all() {
+		if ls.busy() {
+			ls.keepFresh()
+		}
+	}
+	if ss, ok := t.store.(sweepingStore); ok {
+		for _, id := range ss.sweep() {
+			if ls := t.forget(id); ls != nil {
+				ls.end(errors.New("session expired"))
+			}
+		}
+	}
+	if t.ttl <= 0 {
+		return
+	}
+	now := t.now()
+	var idle []*liveSession
+	for _, ls := range t.all() {
+		if ls.idleFor(now) > t.ttl && !ls.busy() {
+			idle = append(idle, ls)
+		}
+	}
+	for _, ls := range idle {
+		t.end(ls, "expired after "+t.ttl.String()+" idle")
+	}
+}
+
+// update applies change to a session's stored state.
+func (t *sessionTable) update(ctx context.Context, id string, change func(*SessionState)) (*SessionState, error) {
+	t.updateMu.Lock()
+	defer t.updateMu.Unlock()
+	cur, err := t.store.Load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	next := cur.Clone()
+	change(next)
+	if err := t.store.Update(ctx, next); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
