@@ -1,9 +1,3 @@
-// Package client is an MCP client for the Streamable HTTP transport of the
-// session era (protocol revisions 2025-03-26 to 2025-11-25): the initialize
-// handshake, Mcp-Session-Id, JSON and SSE answers, server-to-client
-// requests, the standalone GET stream, resumption with Last-Event-ID,
-// cancellation, transparent re-initialization after a 404, and pluggable
-// authorization.
 package client
 
 import (

@@ -1,0 +1,128 @@
+// Package client is an MCP client for the Streamable HTTP transport of the
+// session era (protocol revisions 2025-03-26 to 2025-11-25): the initialize
+// handshake, Mcp-Session-Id, JSON and SSE answers, server-to-client
+// requests, the standalone GET stream, resumption with Last-Event-ID,
+// cancellation, transparent re-initialization after a 404, and pluggable
+// authorization. The interactive client (mcp-client, package
+// [mcplambda/client/repl]) is built on it.
+//
+// # Connecting
+//
+// [Connect] sends initialize and notifications/initialized, and with
+// [Options].OpenStandaloneStream also opens the GET stream for messages the
+// server sends outside any request. [Options] holds the endpoint URL, the
+// HTTP client, the [Authorizer], the client's name and version
+// (ClientInfo), the protocol revision to request (default the newest),
+// the callbacks described below and a [log/slog.Logger] for the traffic
+// (method, id, status; never headers or tokens).
+//
+// Every request has a timeout, Options.RequestTimeout: 0 means 60 seconds, a
+// negative value none. Time spent in [Authorizer.Challenge] does not count
+// (a browser login has its own limit). When the timeout or the caller's
+// context ends first, the server is sent notifications/cancelled for the
+// request and the error is a [*TimeoutError] naming the method and the
+// delay, or the context's error ([context.Canceled]).
+//
+// [Client.SessionID], [Client.ProtocolVersion] and [Client.ServerInfo] (the
+// InitializeResult) describe the session.
+//
+// # Requests
+//
+// [Client.Call] sends any request and decodes its result; a JSON-RPC error
+// response is an [*RPCError] whose Error method reads "CODE: message".
+// [WithProgress] asks for progress: the client adds a progressToken and
+// passes the server's notifications/progress for that request to the
+// function.
+//
+// Typed helpers cover the rest of the protocol: [Client.ListTools],
+// [Client.CallTool], [Client.ListResources], [Client.ListResourceTemplates],
+// [Client.ReadResource], [Client.ListPrompts], [Client.GetPrompt],
+// [Client.SetLogLevel], [Client.Ping], [Client.Subscribe],
+// [Client.Unsubscribe] and [Client.Complete]; [Client.Notify] sends a
+// notification and [Client.RootsChanged] sends
+// notifications/roots/list_changed. The List methods follow nextCursor to
+// the last page. A tool that fails reports it in its result (IsError set),
+// not as a Go error: a Go error from CallTool means the request itself
+// failed.
+//
+// # Notifications
+//
+// Log messages, progress, list_changed and resources/updated reach
+// Options.OnNotification(method, params) in order per stream, on the
+// goroutine that reads that stream: calls for different streams may run
+// concurrently, and a slow callback holds up its stream, so it should not
+// block. Progress notifications also go to their request's [WithProgress]
+// function.
+//
+// A stream that breaks before its answer is resumed with GET and
+// Last-Event-ID after the server's retry delay (1 second by default, 30
+// seconds at most); streams the server closes are followed (polling), and
+// five reconnections in a row that deliver nothing end the attempt. A 405
+// on GET means the server offers no standalone stream, which is fine. A GET
+// stream silent for Options.StreamIdleTimeout (0 means 2 minutes, a negative
+// value never) is reopened with Last-Event-ID, so a stalled server or a
+// connection that died without a word is noticed.
+// Options.OnStandaloneStream(open, err), if set, is called with open true
+// each time the GET stream (re)connects, and once with open false when the
+// client stops trying (err nil: the server offers no GET stream, 405); it
+// is not called on Close.
+//
+// # Server-to-client requests
+//
+// elicitation/create, sampling/createMessage and roots/list go to the
+// Options.Elicit, Options.Sample and Options.Roots callbacks. A nil callback
+// means the capability is not declared, and such a request is answered with
+// a JSON-RPC error (-32601). Options.ElicitModes lists the elicitation modes
+// declared with Elicit ("form" by default; "url" is the other). A
+// callback's context ends on [Client.Close] or [Client.Disconnect], or when
+// the server sends notifications/cancelled for that request. ping is always
+// answered. At most 32 server requests are answered at once; the rest get
+// a JSON-RPC error (-32603) asking the server to send them again later.
+//
+// # Authorization
+//
+// An [Authorizer] supplies credentials: Authorize sets the Authorization
+// header of each request, and Challenge is called when the server answers
+// 401, or 403 with error="insufficient_scope"; returning nil means the
+// credentials changed and the request is retried, at most twice per
+// request. The OAuth 2.1 client, [mcplambda/client/oauthclient], implements
+// it; [StaticToken] is a fixed bearer token (an API key or ACCESS_TOKEN)
+// that cannot be renewed. [BearerParams] parses the Bearer challenge of a
+// WWW-Authenticate header into its parameters, names lower-cased (it wraps
+// the parser of package mcplambda/oauth, which the OAuth client uses too).
+// Tokens and headers are never logged.
+//
+// # Errors
+//
+//   - [*AuthRequiredError] (Status and WWWAuthenticate, with
+//     [AuthRequiredError.ResourceMetadata] and [AuthRequiredError.Scope]): a
+//     401, or a 403 insufficient_scope, that could not be satisfied: no
+//     Authorizer, a [StaticToken] refused, or both renewals used. An error
+//     returned by [Authorizer.Challenge] is returned as it is.
+//   - [*RPCError]: a JSON-RPC error response.
+//   - [*HTTPError] (StatusCode and at most 4 KiB of Body): any other non-2xx
+//     answer the client could not handle.
+//   - [*TimeoutError] (Method, After): the request timed out;
+//     errors.Is(err, context.DeadlineExceeded) holds.
+//   - [ErrSessionExpired]: the server forgot the session (404) and starting
+//     a new one failed.
+//   - [ErrClosed]: the client was closed; calls in flight end with it too.
+//
+// A 404 on a session makes the client re-initialize once, transparently, and
+// retry the request on the new session ([Client.SessionID] changes); the log
+// level and the subscriptions set through [Client.SetLogLevel] and
+// [Client.Subscribe] are set again there.
+//
+// # Limits
+//
+// Input is bounded: 16 MiB per message (a JSON body or an SSE event), and
+// 4 KiB read of an error answer.
+//
+// # Closing
+//
+// [Client.Close] stops the client's goroutines, ends the session with
+// DELETE (a 405 or 404 answer is fine) and waits for them;
+// [Client.Disconnect] stops without DELETE, leaving the session to expire on
+// the server. Both wait for the background goroutines, so callbacks must
+// honour their context.
+package client
