@@ -81,5 +81,5 @@ lint: ## gofmt, go vet, staticcheck (a pinned tool run with go run; not a module
 clean:
 	rm -rf bin test/results
 
-# make deploy AUTH=oauth|lambda, make destroy, make deploy-outputs: see README, Deployment.
+# make deploy AUTH=oauth|lambda, make destroy, make deploy-outputs: see docs/deployment.md.
 include deploy.mk

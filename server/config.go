@@ -10,7 +10,7 @@ import (
 )
 
 // Config is the transport's configuration, read from the environment by
-// ConfigFromEnv. The README's configuration table lists every variable.
+// ConfigFromEnv. docs/configuration.md lists every variable.
 type Config struct {
 	Host string // HOST: address to listen on
 	Port int    // PORT

@@ -1,7 +1,7 @@
 // Command mcp-server serves MCP over Streamable HTTP on HOST:PORT (default
 // 127.0.0.1:3000, endpoint /mcp), or, inside AWS Lambda
 // (AWS_LAMBDA_RUNTIME_API set), as a function behind an API Gateway REST
-// API with a streaming integration. See the README's configuration table.
+// API with a streaming integration. docs/configuration.md lists its settings.
 package main
 
 import (
