@@ -4,11 +4,11 @@ package bedrock
 
 import (
 	"bytes"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"mcplambda/internal/jsonlex"
 )
 
 // DefaultMaxRecordSize is the largest record DecodeRecord accepts.
@@ -152,6 +152,10 @@ func (d *Decoder) Decode(data []byte) (Record, error) {
 	return r, nil
 }
 
+// parser walks a record with the shared lexer. Only the values it decodes
+// are validated; skipped values are checked for structure (string quotes,
+// bracket matching) and top-level scalars, which is all that finding their
+// end requires.
 type parser struct {
 	data []byte
 	i    int
@@ -163,16 +167,7 @@ func (p *parser) failAt(reason string, off int) error {
 }
 func (p *parser) errTrunc() error { return &RecordError{Reason: "truncated JSON", Offset: len(p.data)} }
 
-func (p *parser) ws() {
-	for p.i < len(p.data) {
-		switch p.data[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
-	}
-}
+func (p *parser) ws() { p.i = jsonlex.SkipSpace(p.data, p.i) }
 
 // sub parses a nested object (or null) under a top-level key.
 func (p *parser) sub(name string, field func(key []byte) error) error {
@@ -214,11 +209,12 @@ func (p *parser) object(field func(key []byte) error) error {
 		}
 		key := p.data[start+1 : p.i-1]
 		if hasEsc {
-			var s string
-			if json.Unmarshal(p.data[start:p.i], &s) != nil {
+			// Rare: decode (or reject) the key as encoding/json does.
+			lit := p.data[start:p.i]
+			if end, _, code := jsonlex.ScanString(lit, 0); code != jsonlex.OK || end != len(lit) {
 				return p.failAt("invalid object key", start)
 			}
-			key = []byte(s)
+			key = jsonlex.Unescape(nil, key)
 		}
 		p.ws()
 		if p.i >= len(p.data) {
@@ -252,105 +248,42 @@ func (p *parser) object(field func(key []byte) error) error {
 	}
 }
 
-// skipString advances past a string literal starting at '"'. It reports
-// whether the literal contains a backslash escape.
+// skipString advances past a string literal starting at '"' without
+// validating it. It reports whether the literal contains a backslash.
 func (p *parser) skipString() (bool, error) {
 	start := p.i
-	if err := p.skipStr(); err != nil {
-		return false, err
+	end := jsonlex.SkipStringLoose(p.data, start)
+	if end < 0 {
+		return false, p.errTrunc()
 	}
-	return bytes.IndexByte(p.data[start+1:p.i-1], '\\') >= 0, nil
-}
-
-// skipStr advances past a string literal starting at '"'.
-func (p *parser) skipStr() error {
-	j := p.i + 1
-	for {
-		k := bytes.IndexByte(p.data[j:], '"')
-		if k < 0 {
-			return p.errTrunc()
-		}
-		q := j + k
-		// Count backslashes immediately before the quote.
-		n := 0
-		for b := q - 1; b > p.i && p.data[b] == '\\'; b-- {
-			n++
-		}
-		if n%2 == 0 {
-			p.i = q + 1
-			return nil
-		}
-		j = q + 1
-	}
+	p.i = end
+	return bytes.IndexByte(p.data[start+1:end-1], '\\') >= 0, nil
 }
 
 func (p *parser) literal(lit string) error {
-	if len(p.data)-p.i < len(lit) {
-		if strings.HasPrefix(lit, string(p.data[p.i:])) {
+	end, code := jsonlex.SkipLiteral(p.data, p.i, lit)
+	if code != jsonlex.OK {
+		if end >= len(p.data) {
 			return p.errTrunc()
 		}
 		return p.fail("invalid literal")
 	}
-	if string(p.data[p.i:p.i+len(lit)]) != lit {
-		return p.fail("invalid literal")
-	}
-	p.i += len(lit)
+	p.i = end
 	return nil
 }
 
 // number advances past a JSON number and returns its text.
 func (p *parser) number() ([]byte, error) {
 	start := p.i
-	d := p.data
-	i := p.i
-	if i < len(d) && d[i] == '-' {
-		i++
-	}
-	if i >= len(d) {
-		return nil, p.errTrunc()
-	}
-	switch {
-	case d[i] == '0':
-		i++
-	case d[i] >= '1' && d[i] <= '9':
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-		}
-	default:
-		p.i = i
-		return nil, p.fail("invalid number")
-	}
-	if i < len(d) && d[i] == '.' {
-		i++
-		if i >= len(d) {
+	end, code := jsonlex.SkipNumber(p.data, start)
+	if code != jsonlex.OK {
+		if end >= len(p.data) {
 			return nil, p.errTrunc()
 		}
-		if d[i] < '0' || d[i] > '9' {
-			p.i = i
-			return nil, p.fail("invalid number")
-		}
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-		}
+		return nil, p.failAt("invalid number", end)
 	}
-	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
-		i++
-		if i < len(d) && (d[i] == '+' || d[i] == '-') {
-			i++
-		}
-		if i >= len(d) {
-			return nil, p.errTrunc()
-		}
-		if d[i] < '0' || d[i] > '9' {
-			p.i = i
-			return nil, p.fail("invalid number")
-		}
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-		}
-	}
-	p.i = i
-	return d[start:i], nil
+	p.i = end
+	return p.data[start:end], nil
 }
 
 // stringLit consumes a string (returning the literal including quotes) or
@@ -359,10 +292,12 @@ func (p *parser) stringLit(name string) (lit []byte, isNull bool, err error) {
 	switch p.data[p.i] {
 	case '"':
 		start := p.i
-		if _, err := p.skipString(); err != nil {
-			return nil, false, err
+		end := jsonlex.SkipStringLoose(p.data, start)
+		if end < 0 {
+			return nil, false, p.errTrunc()
 		}
-		return p.data[start:p.i], false, nil
+		p.i = end
+		return p.data[start:end], false, nil
 	case 'n':
 		return nil, true, p.literal("null")
 	}
@@ -383,43 +318,24 @@ func (p *parser) strSet(dst *string, name string) (bool, error) {
 		return false, p.fail("wrong type for " + name)
 	}
 	start := p.i
-	esc, err := p.skipString()
-	if err != nil {
-		return false, err
+	end := jsonlex.SkipStringLoose(p.data, start)
+	if end < 0 {
+		return false, p.errTrunc()
 	}
-	raw := p.data[start+1 : p.i-1]
-	if !esc && plain(raw) {
+	p.i = end
+	raw := p.data[start+1 : end-1]
+	if jsonlex.Plain(raw) {
 		*dst = string(raw)
 		return true, nil
 	}
-	// Rare slow path: escapes, control characters or non-ASCII; let
-	// encoding/json apply its exact unescaping and UTF-8 rules.
-	var s string
-	if json.Unmarshal(p.data[start:p.i], &s) != nil {
+	// Rare slow path: escapes, control characters or invalid UTF-8,
+	// decoded (or rejected) as encoding/json does.
+	s, ok := jsonlex.Unquote(p.data[start:end])
+	if !ok {
 		return false, p.failAt("invalid string for "+name, start)
 	}
 	*dst = s
 	return true, nil
-}
-
-// plain reports whether raw is valid UTF-8 without control characters (so
-// string(raw) equals its JSON decoding, given it has no escapes).
-func plain(raw []byte) bool {
-	for i, c := range raw {
-		if c < 0x20 {
-			return false
-		}
-		if c >= 0x80 {
-			rest := raw[i:]
-			for _, b := range rest {
-				if b < 0x20 {
-					return false
-				}
-			}
-			return utf8.Valid(rest)
-		}
-	}
-	return true
 }
 
 func (p *parser) int(dst *int64, name string) error {
@@ -462,67 +378,23 @@ func (p *parser) int(dst *int64, name string) error {
 	return nil
 }
 
-// skip consumes any JSON value. Skipped containers are scanned for
-// structure (strings, bracket nesting) but their scalars are not validated.
+// skip consumes any JSON value (see jsonlex.SkipValueLoose).
 func (p *parser) skip() error {
-	d := p.data
-	switch c := d[p.i]; c {
-	case '"':
-		return p.skipStr()
-	case 't':
-		return p.literal("true")
-	case 'f':
-		return p.literal("false")
-	case 'n':
-		return p.literal("null")
-	case '{', '[':
-		return p.skipContainer()
-	default:
-		if c == '-' || (c >= '0' && c <= '9') {
-			_, err := p.number()
-			return err
-		}
-		return p.fail("invalid value")
+	end, code := jsonlex.SkipValueLoose(p.data, p.i)
+	switch {
+	case code == jsonlex.OK:
+		p.i = end
+		return nil
+	case end >= len(p.data):
+		return p.errTrunc()
+	case code == jsonlex.BadLiteral:
+		return p.fail("invalid literal")
+	case code == jsonlex.BadNumber:
+		return p.failAt("invalid number", end)
+	case code == jsonlex.Mismatched:
+		return p.failAt("mismatched bracket", end)
 	}
-}
-
-// skipContainer skips an object or array, checking bracket matching.
-func (p *parser) skipContainer() error {
-	var stackBuf [64]byte
-	stack := stackBuf[:0]
-	d := p.data
-	i := p.i
-	for i < len(d) {
-		c := d[i]
-		switch c {
-		case '"':
-			p.i = i
-			if err := p.skipStr(); err != nil {
-				return err
-			}
-			i = p.i
-			continue
-		case '{', '[':
-			stack = append(stack, c)
-		case '}', ']':
-			open := byte('{')
-			if c == ']' {
-				open = '['
-			}
-			if len(stack) == 0 || stack[len(stack)-1] != open {
-				p.i = i
-				return p.fail("mismatched bracket")
-			}
-			stack = stack[:len(stack)-1]
-			if len(stack) == 0 {
-				p.i = i + 1
-				return nil
-			}
-		}
-		i++
-	}
-	p.i = i
-	return p.errTrunc()
+	return p.fail("invalid value")
 }
 
 // ShortModelID returns a display name for a model id: ARN prefixes are

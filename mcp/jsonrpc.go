@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"mcplambda/internal/jsonlex"
 )
 
 // JSON-RPC 2.0 and MCP error codes.
@@ -94,8 +96,8 @@ func (id ID) MarshalJSON() ([]byte, error) {
 
 func (id *ID) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
-	if _, err := skipValue(b, 0, 0); err != nil {
-		return err
+	if end, code := jsonlex.SkipValue(b, 0, jsonlex.MaxDepth); code != jsonlex.OK {
+		return jsonlex.NewSyntaxError(b, end, code)
 	}
 	if err := validID(b); err != nil {
 		return err
@@ -169,6 +171,8 @@ func (e *DecodeError) RPCError() *Error { return &Error{Code: e.Code, Message: e
 // DecodeMessage parses one JSON-RPC 2.0 message and checks its shape. Member
 // names are matched exactly (JSON-RPC is case-sensitive) and unknown members
 // are ignored. Params and Result alias data: do not modify data afterwards.
+// Validating and slicing take one pass of the shared lexer (internal/jsonlex)
+// and copy nothing; encoding/json would scan twice and copy every RawMessage.
 func DecodeMessage(data []byte) (*Message, error) {
 	m := &Message{}
 	var (
@@ -183,11 +187,11 @@ func DecodeMessage(data []byte) (*Message, error) {
 		seenError
 		seenVersion
 	)
-	err := ScanObject(data, func(key, val []byte) error {
+	err := jsonlex.ScanObject(data, func(key, val []byte) error {
 		switch string(key) {
 		case "jsonrpc":
 			seen |= seenVersion
-			if v, ok := UnquoteString(val); ok {
+			if v, ok := jsonlex.Unquote(val); ok {
 				m.JSONRPC = v
 			} else {
 				m.JSONRPC = "?"
@@ -197,7 +201,7 @@ func DecodeMessage(data []byte) (*Message, error) {
 			idRaw = val
 		case "method":
 			seen |= seenMethod
-			v, ok := UnquoteString(val)
+			v, ok := jsonlex.Unquote(val)
 			if !ok {
 				badField = "method"
 			}
@@ -214,7 +218,7 @@ func DecodeMessage(data []byte) (*Message, error) {
 		return nil
 	})
 	if err != nil {
-		if errors.Is(err, errNotObject) {
+		if errors.Is(err, jsonlex.ErrNotObject) {
 			return nil, &DecodeError{Code: CodeInvalidRequest, Reason: "invalid JSON-RPC message: expected a JSON object"}
 		}
 		return nil, &DecodeError{Code: CodeParseError, Reason: "parse error: body is not valid JSON (" + err.Error() + ")"}
@@ -285,9 +289,14 @@ func IsBatch(data []byte) bool {
 // decoded separately so one bad message does not spoil the others; errs[i]
 // is set where msgs[i] is nil.
 func DecodeBatch(data []byte) (msgs []*Message, errs []error, err error) {
-	raws, e := scanArray(data)
+	var buf [8][]byte // batches are small: no allocation for their list
+	raws := buf[:0]
+	e := jsonlex.ScanArray(data, func(elem []byte) error {
+		raws = append(raws, elem)
+		return nil
+	})
 	if e != nil {
-		var se *SyntaxError
+		var se *jsonlex.SyntaxError
 		if errors.As(e, &se) && json.Valid(data) {
 			return nil, nil, &DecodeError{Code: CodeInvalidRequest, Reason: "invalid JSON-RPC batch"}
 		}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"mcplambda/internal/jsonlex"
 	"mcplambda/mcp"
 )
 
@@ -159,10 +160,10 @@ func decodeCallToolParams(params []byte) (mcp.CallToolParams, error) {
 		return p, mcp.Errorf(mcp.CodeInvalidParams, `invalid params: "name" is required`)
 	}
 	var meta []byte
-	err := mcp.ScanObject(params, func(key, val []byte) error {
+	err := jsonlex.ScanObject(params, func(key, val []byte) error {
 		switch string(key) {
 		case "name":
-			name, ok := mcp.UnquoteString(val)
+			name, ok := jsonlex.Unquote(val)
 			if !ok {
 				return mcp.Errorf(mcp.CodeInvalidParams, `invalid params: "name" must be of type string`)
 			}
@@ -182,9 +183,9 @@ func decodeCallToolParams(params []byte) (mcp.CallToolParams, error) {
 	}
 	if meta != nil && string(meta) != "null" {
 		p.Meta = &mcp.RequestMeta{}
-		err := mcp.ScanObject(meta, func(key, val []byte) error {
+		err := jsonlex.ScanObject(meta, func(key, val []byte) error {
 			if string(key) == "progressToken" {
-				if t := mcp.JSONType(val); t != "string" && t != "number" {
+				if t := jsonlex.TypeOf(val); t != jsonlex.String && t != jsonlex.Number {
 					return mcp.Errorf(mcp.CodeInvalidParams, `invalid params: "_meta.progressToken" must be a string or a number`)
 				}
 				p.Meta.ProgressToken = val

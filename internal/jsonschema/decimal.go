@@ -163,3 +163,61 @@ func (m *multiple) divides(x decimal) bool {
 	r.Mul(&r, scale.Exp(big.NewInt(10), big.NewInt(k), m.big))
 	return r.Mod(&r, m.big).Sign() == 0
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// isIntegerLiteral reports whether a well-formed JSON number denotes an
+// integer, exactly (1e2 and 3.0 do, 3.5 and 1e-400 do not).
+func isIntegerLiteral(n []byte) bool {
+	i := 0
+	if n[0] == '-' {
+		i++
+	}
+	intStart := i
+	for i < len(n) && isDigit(n[i]) {
+		i++
+	}
+	intPart := n[intStart:i]
+	var frac []byte
+	if i < len(n) && n[i] == '.' {
+		i++
+		fs := i
+		for i < len(n) && isDigit(n[i]) {
+			i++
+		}
+		frac = n[fs:i]
+	}
+	exp := 0
+	if i < len(n) && (n[i] == 'e' || n[i] == 'E') {
+		i++
+		neg := false
+		if n[i] == '+' || n[i] == '-' {
+			neg = n[i] == '-'
+			i++
+		}
+		for ; i < len(n); i++ {
+			if exp < 1<<30 {
+				exp = exp*10 + int(n[i]-'0')
+			}
+		}
+		if neg {
+			exp = -exp
+		}
+	}
+	// value = digits(intPart frac) * 10^(exp-len(frac)); strip trailing zeros.
+	scale := exp - len(frac)
+	for len(frac) > 0 && frac[len(frac)-1] == '0' {
+		frac = frac[:len(frac)-1]
+		scale++
+	}
+	if len(frac) == 0 {
+		for len(intPart) > 0 && intPart[len(intPart)-1] == '0' {
+			intPart = intPart[:len(intPart)-1]
+			scale++
+		}
+		if len(intPart) == 0 {
+			return true // zero
+		}
+	}
+	return scale >= 0
+}

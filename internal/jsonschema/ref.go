@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"mcplambda/internal/jsonlex"
 )
 
 // This file holds what Compile needs to resolve "$ref": a lazily parsed
@@ -49,32 +51,32 @@ func (j *jv) parse() {
 	if obj {
 		j.index = map[string]int{}
 	}
-	i := skipWS(d, 1)
+	i := jsonlex.SkipSpace(d, 1)
 	if d[i] == '}' || d[i] == ']' {
 		return
 	}
 	for {
 		if obj {
 			ks := i + 1
-			ke, fl := scanString(d, ks)
+			ke, fl := jsonlex.ContentEnd(d, ks)
 			name := d[ks:ke]
 			var s string
-			if needsDecode(name, fl) {
-				s = string(unescape(nil, name))
+			if jsonlex.NeedsUnescape(name, fl) {
+				s = string(jsonlex.Unescape(nil, name))
 			} else {
 				s = string(name)
 			}
 			j.index[s] = len(j.vals)
 			j.names = append(j.names, s)
-			i = skipWS(d, skipWS(d, ke+1)+1)
+			i = jsonlex.SkipSpace(d, jsonlex.SkipSpace(d, ke+1)+1)
 		}
-		e := skipValue(d, i)
+		e := jsonlex.ValueEnd(d, i)
 		j.vals = append(j.vals, &jv{raw: d[i:e]})
-		i = skipWS(d, e)
+		i = jsonlex.SkipSpace(d, e)
 		if d[i] != ',' {
 			return
 		}
-		i = skipWS(d, i+1)
+		i = jsonlex.SkipSpace(d, i+1)
 	}
 }
 

@@ -50,6 +50,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"mcplambda/internal/jsonlex"
 )
 
 const (
@@ -962,7 +964,8 @@ func joinOr(names []string) string {
 }
 
 func isNumber(r []byte) bool {
-	return len(r) > 0 && checkNumber(r, 0) == len(r)
+	end, code := jsonlex.SkipNumber(r, 0)
+	return code == jsonlex.OK && end == len(r)
 }
 
 func compact(r []byte) []byte {

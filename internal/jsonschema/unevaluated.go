@@ -1,5 +1,7 @@
 package jsonschema
 
+import "mcplambda/internal/jsonlex"
+
 // unevaluatedProperties applies to the members of an object that no
 // other keyword "evaluated": those not named by properties, not matched by
 // patternProperties, not covered by additionalProperties (or by a nested
@@ -27,11 +29,11 @@ func (v *state) unevaluatedProps(n *node, pos int) (int, bool) {
 	ok := !v.aborted
 	end := -1
 	if ok && !all {
-		i := skipWS(d, pos+1)
+		i := jsonlex.SkipSpace(d, pos+1)
 		for idx := 0; ; idx++ {
 			ks := i + 1
-			ke, _ := scanString(d, ks)
-			i = skipWS(d, skipWS(d, ke+1)+1)
+			ke, _ := jsonlex.ContentEnd(d, ks)
+			i = jsonlex.SkipSpace(d, jsonlex.SkipSpace(d, ke+1)+1)
 			e := -1
 			if v.ev[base+idx/64]&(1<<(idx%64)) == 0 {
 				v.path[v.depth] = seg{a: ks, b: ke, key: true}
@@ -42,12 +44,12 @@ func (v *state) unevaluatedProps(n *node, pos int) (int, bool) {
 			if e < 0 {
 				e = v.skip(i)
 			}
-			i = skipWS(d, e)
+			i = jsonlex.SkipSpace(d, e)
 			if d[i] != ',' {
 				end = i + 1
 				break
 			}
-			i = skipWS(d, i+1)
+			i = jsonlex.SkipSpace(d, i+1)
 		}
 	}
 	v.ev = v.ev[:base]
@@ -70,11 +72,11 @@ func (v *state) markEvaluated(n *node, pos, base int, self bool) bool {
 	}
 	if n.props != nil || n.patterns != nil {
 		d := v.data
-		i := skipWS(d, pos+1)
+		i := jsonlex.SkipSpace(d, pos+1)
 		for idx := 0; ; idx++ {
 			v.work += workMember
 			ks := i + 1
-			ke, fl := scanString(d, ks)
+			ke, fl := jsonlex.ContentEnd(d, ks)
 			hit := false
 			if p := n.props[string(v.keyName(ks, ke, fl))]; p != nil && p.schema != nil {
 				hit = true
@@ -85,11 +87,11 @@ func (v *state) markEvaluated(n *node, pos, base int, self bool) bool {
 			if hit {
 				v.ev[base+idx/64] |= 1 << (idx % 64)
 			}
-			i = skipWS(d, v.skip(skipWS(d, skipWS(d, ke+1)+1)))
+			i = jsonlex.SkipSpace(d, v.skip(jsonlex.SkipSpace(d, jsonlex.SkipSpace(d, ke+1)+1)))
 			if d[i] != ',' {
 				break
 			}
-			i = skipWS(d, i+1)
+			i = jsonlex.SkipSpace(d, i+1)
 		}
 	}
 	if n.ref != nil && v.markEvaluated(n.ref, pos, base, false) {

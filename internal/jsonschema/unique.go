@@ -6,6 +6,8 @@ import (
 	"hash/maphash"
 	"slices"
 	"strconv"
+
+	"mcplambda/internal/jsonlex"
 )
 
 // uniqueItems: items are hashed (a hash consistent with JSON equality:
@@ -31,7 +33,7 @@ func mix(h, x uint64) uint64 {
 // repeats an earlier one.
 func (v *state) uniqueItems(pos int) bool {
 	d := v.data
-	i := skipWS(d, pos+1)
+	i := jsonlex.SkipSpace(d, pos+1)
 	if d[i] == ']' {
 		return true
 	}
@@ -39,11 +41,11 @@ func (v *state) uniqueItems(pos int) bool {
 	for idx := 0; ; idx++ {
 		h, e := v.hash(i)
 		v.uniq = append(v.uniq, uniqItem{h, idx, i})
-		i = skipWS(d, e)
+		i = jsonlex.SkipSpace(d, e)
 		if d[i] != ',' {
 			break
 		}
-		i = skipWS(d, i+1)
+		i = jsonlex.SkipSpace(d, i+1)
 	}
 	items := v.uniq[base:]
 	slices.SortFunc(items, func(a, b uniqItem) int {
@@ -93,40 +95,40 @@ func (v *state) hash(pos int) (uint64, int) {
 	switch c := d[pos]; c {
 	case '{':
 		var sum uint64 // members combine commutatively
-		i := skipWS(d, pos+1)
+		i := jsonlex.SkipSpace(d, pos+1)
 		if d[i] == '}' {
 			return mix('o', 0), i + 1
 		}
 		for {
 			ks := i + 1
-			ke, fl := scanString(d, ks)
+			ke, fl := jsonlex.ContentEnd(d, ks)
 			v.work += ke - ks
 			kh := maphash.Bytes(hashSeed, v.keyName(ks, ke, fl))
-			vh, e := v.hash(skipWS(d, skipWS(d, ke+1)+1))
+			vh, e := v.hash(jsonlex.SkipSpace(d, jsonlex.SkipSpace(d, ke+1)+1))
 			sum += mix(kh, vh)
-			i = skipWS(d, e)
+			i = jsonlex.SkipSpace(d, e)
 			if d[i] != ',' {
 				return mix('o', sum), i + 1
 			}
-			i = skipWS(d, i+1)
+			i = jsonlex.SkipSpace(d, i+1)
 		}
 	case '[':
 		h := mix('a', 0)
-		i := skipWS(d, pos+1)
+		i := jsonlex.SkipSpace(d, pos+1)
 		if d[i] == ']' {
 			return h, i + 1
 		}
 		for {
 			eh, e := v.hash(i)
 			h = mix(h, eh)
-			i = skipWS(d, e)
+			i = jsonlex.SkipSpace(d, e)
 			if d[i] != ',' {
 				return h, i + 1
 			}
-			i = skipWS(d, i+1)
+			i = jsonlex.SkipSpace(d, i+1)
 		}
 	case '"':
-		end, fl := scanString(d, pos+1)
+		end, fl := jsonlex.ContentEnd(d, pos+1)
 		v.work += end - pos
 		return mix('s', maphash.Bytes(hashSeed, v.keyName(pos+1, end, fl))), end + 1
 	case 't', 'n':
@@ -134,7 +136,7 @@ func (v *state) hash(pos int) (uint64, int) {
 	case 'f':
 		return mix('f', 0), pos + 5
 	}
-	end := skipNumber(d, pos)
+	end := jsonlex.NumberEnd(d, pos)
 	v.work += end - pos
 	var x decimal
 	v.buf1, x = parseDecimal(v.buf1, d[pos:end])
@@ -165,32 +167,32 @@ func (v *state) rawEqual(a, b int) bool {
 		if cb != '{' || v.countMembers(a) != v.countMembers(b) {
 			return false
 		}
-		i := skipWS(d, a+1)
+		i := jsonlex.SkipSpace(d, a+1)
 		if d[i] == '}' {
 			return true
 		}
 		for {
 			ks := i + 1
-			ke, fl := scanString(d, ks)
+			ke, fl := jsonlex.ContentEnd(d, ks)
 			vb := v.member2(b, ks, ke, fl)
 			if vb < 0 {
 				return false
 			}
-			i = skipWS(d, skipWS(d, ke+1)+1)
+			i = jsonlex.SkipSpace(d, jsonlex.SkipSpace(d, ke+1)+1)
 			if !v.rawEqual(i, vb) {
 				return false
 			}
-			i = skipWS(d, skipValue(d, i))
+			i = jsonlex.SkipSpace(d, jsonlex.ValueEnd(d, i))
 			if d[i] != ',' {
 				return true
 			}
-			i = skipWS(d, i+1)
+			i = jsonlex.SkipSpace(d, i+1)
 		}
 	case '[':
 		if cb != '[' {
 			return false
 		}
-		i, j := skipWS(d, a+1), skipWS(d, b+1)
+		i, j := jsonlex.SkipSpace(d, a+1), jsonlex.SkipSpace(d, b+1)
 		for {
 			if d[i] == ']' || d[j] == ']' {
 				return d[i] == d[j]
@@ -198,28 +200,28 @@ func (v *state) rawEqual(a, b int) bool {
 			if !v.rawEqual(i, j) {
 				return false
 			}
-			i, j = skipWS(d, skipValue(d, i)), skipWS(d, skipValue(d, j))
+			i, j = jsonlex.SkipSpace(d, jsonlex.ValueEnd(d, i)), jsonlex.SkipSpace(d, jsonlex.ValueEnd(d, j))
 			if d[i] == ',' {
-				i = skipWS(d, i+1)
+				i = jsonlex.SkipSpace(d, i+1)
 			}
 			if d[j] == ',' {
-				j = skipWS(d, j+1)
+				j = jsonlex.SkipSpace(d, j+1)
 			}
 		}
 	case '"':
 		if cb != '"' {
 			return false
 		}
-		ea, fa := scanString(d, a+1)
-		eb, fb := scanString(d, b+1)
+		ea, fa := jsonlex.ContentEnd(d, a+1)
+		eb, fb := jsonlex.ContentEnd(d, b+1)
 		v.work += ea - a + eb - b
 		sa, sb := d[a+1:ea], d[b+1:eb]
-		if needsDecode(sa, fa) {
-			v.buf1 = unescape(v.buf1[:0], sa)
+		if jsonlex.NeedsUnescape(sa, fa) {
+			v.buf1 = jsonlex.Unescape(v.buf1[:0], sa)
 			sa = v.buf1
 		}
-		if needsDecode(sb, fb) {
-			v.buf2 = unescape(v.buf2[:0], sb)
+		if jsonlex.NeedsUnescape(sb, fb) {
+			v.buf2 = jsonlex.Unescape(v.buf2[:0], sb)
 			sb = v.buf2
 		}
 		return bytes.Equal(sa, sb)
@@ -229,7 +231,7 @@ func (v *state) rawEqual(a, b int) bool {
 	if cb != '-' && !isDigit(cb) {
 		return false
 	}
-	ta, tb := d[a:skipNumber(d, a)], d[b:skipNumber(d, b)]
+	ta, tb := d[a:jsonlex.NumberEnd(d, a)], d[b:jsonlex.NumberEnd(d, b)]
 	v.work += len(ta) + len(tb)
 	if bytes.Equal(ta, tb) {
 		return true
@@ -243,50 +245,50 @@ func (v *state) rawEqual(a, b int) bool {
 // countMembers returns the number of members of the object at data[pos].
 func (v *state) countMembers(pos int) int {
 	d := v.data
-	i := skipWS(d, pos+1)
+	i := jsonlex.SkipSpace(d, pos+1)
 	if d[i] == '}' {
 		return 0
 	}
 	for n := 1; ; n++ {
-		e, _ := scanString(d, i+1)
-		vs := skipWS(d, skipWS(d, e+1)+1)
-		i = skipWS(d, skipValue(d, vs))
+		e, _ := jsonlex.ContentEnd(d, i+1)
+		vs := jsonlex.SkipSpace(d, jsonlex.SkipSpace(d, e+1)+1)
+		i = jsonlex.SkipSpace(d, jsonlex.ValueEnd(d, vs))
 		v.work += workMember + i - vs
 		if d[i] != ',' {
 			return n
 		}
-		i = skipWS(d, i+1)
+		i = jsonlex.SkipSpace(d, i+1)
 	}
 }
 
 // member2 returns the position of the value of the member of the object at
 // data[obj] whose key equals the key data[ks:ke] (flags fl), or -1.
-func (v *state) member2(obj, ks, ke int, fl uint8) int {
+func (v *state) member2(obj, ks, ke int, fl jsonlex.Flags) int {
 	d := v.data
 	key := d[ks:ke]
-	if needsDecode(key, fl) {
-		v.buf1 = unescape(v.buf1[:0], key)
+	if jsonlex.NeedsUnescape(key, fl) {
+		v.buf1 = jsonlex.Unescape(v.buf1[:0], key)
 		key = v.buf1
 	}
-	i := skipWS(d, obj+1)
+	i := jsonlex.SkipSpace(d, obj+1)
 	for {
 		v.work += workMember
 		s := i + 1
-		e, f := scanString(d, s)
+		e, f := jsonlex.ContentEnd(d, s)
 		k := d[s:e]
-		if needsDecode(k, f) {
-			v.buf2 = unescape(v.buf2[:0], k)
+		if jsonlex.NeedsUnescape(k, f) {
+			v.buf2 = jsonlex.Unescape(v.buf2[:0], k)
 			k = v.buf2
 		}
-		vs := skipWS(d, skipWS(d, e+1)+1)
+		vs := jsonlex.SkipSpace(d, jsonlex.SkipSpace(d, e+1)+1)
 		if bytes.Equal(k, key) {
 			return vs
 		}
-		i = skipWS(d, skipValue(d, vs))
+		i = jsonlex.SkipSpace(d, jsonlex.ValueEnd(d, vs))
 		v.work += i - vs
 		if d[i] != ',' {
 			return -1
 		}
-		i = skipWS(d, i+1)
+		i = jsonlex.SkipSpace(d, i+1)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"sync"
 	"unicode/utf8"
+
+	"mcplambda/internal/jsonlex"
 )
 
 // Messages for errors that do not come from a schema keyword.
@@ -121,7 +123,7 @@ func (s *Schema) Validate(instance []byte) error {
 			v.levels[i].set = nil
 		}
 	} else if s != nil && s.root != nil {
-		_, ok := v.value(s.root, skipWS(instance, 0))
+		_, ok := v.value(s.root, jsonlex.SkipSpace(instance, 0))
 		if v.aborted {
 			err = &ValidationError{Message: msgTooComplex}
 		} else if !ok {
@@ -170,7 +172,7 @@ func (v *state) makeError() *ValidationError {
 	for i, s := range v.fpath[:v.flen] {
 		if s.key {
 			raw := v.data[s.a:s.b]
-			b = appendPathKey(b, string(unescape(make([]byte, 0, len(raw)), raw)), i == 0)
+			b = appendPathKey(b, string(jsonlex.Unescape(make([]byte, 0, len(raw)), raw)), i == 0)
 		} else {
 			b = append(b, '[')
 			b = strconv.AppendInt(b, int64(s.a), 10)
@@ -184,7 +186,7 @@ func (v *state) makeError() *ValidationError {
 }
 
 func (v *state) decode1(s []byte) []byte {
-	v.buf1 = unescape(v.buf1[:0], s)
+	v.buf1 = jsonlex.Unescape(v.buf1[:0], s)
 	return v.buf1
 }
 
@@ -192,13 +194,14 @@ func (v *state) decode1(s []byte) []byte {
 // single iterative pass.
 func (v *state) wellFormed() bool {
 	d := v.data
-	i := skipWS(d, 0)
+	i := jsonlex.SkipSpace(d, 0)
 	depth := 0
 	for {
 		// A value starts at i.
 		if i >= len(d) {
 			return v.failRoot(msgNotJSON)
 		}
+		code := jsonlex.OK
 		switch c := d[i]; {
 		case c == '{' || c == '[':
 			if depth == maxDepth {
@@ -207,7 +210,7 @@ func (v *state) wellFormed() bool {
 			lv := &v.levels[depth]
 			depth++
 			lv.obj, lv.idx, lv.keyStart, lv.set = c == '{', 0, len(v.keys), nil
-			i = skipWS(d, i+1)
+			i = jsonlex.SkipSpace(d, i+1)
 			if i < len(d) && d[i] == c+2 { // '}' or ']'
 				i++
 				depth--
@@ -222,24 +225,24 @@ func (v *state) wellFormed() bool {
 			}
 			continue
 		case c == '"':
-			i, _ = checkString(d, i)
+			i, _, code = jsonlex.ScanString(d, i)
 		case c == '-' || isDigit(c):
-			i = checkNumber(d, i)
+			i, code = jsonlex.SkipNumber(d, i)
 		case c == 't':
-			i = literal(d, i, "true")
+			i, code = jsonlex.SkipLiteral(d, i, "true")
 		case c == 'f':
-			i = literal(d, i, "false")
+			i, code = jsonlex.SkipLiteral(d, i, "false")
 		case c == 'n':
-			i = literal(d, i, "null")
+			i, code = jsonlex.SkipLiteral(d, i, "null")
 		default:
-			i = -1
+			code = jsonlex.UnexpectedChar
 		}
-		if i < 0 {
+		if code != jsonlex.OK {
 			return v.failRoot(msgNotJSON)
 		}
 		// After a value: close containers or move to the next element.
 		for {
-			i = skipWS(d, i)
+			i = jsonlex.SkipSpace(d, i)
 			if depth == 0 {
 				if i != len(d) {
 					return v.failRoot(msgNotJSON)
@@ -252,7 +255,7 @@ func (v *state) wellFormed() bool {
 			lv := &v.levels[depth-1]
 			c := d[i]
 			if c == ',' {
-				i = skipWS(d, i+1)
+				i = jsonlex.SkipSpace(d, i+1)
 				if lv.obj {
 					if i = v.key(i, depth); i < 0 {
 						return false
@@ -275,13 +278,6 @@ func (v *state) wellFormed() bool {
 	}
 }
 
-func literal(d []byte, i int, lit string) int {
-	if len(d)-i >= len(lit) && string(d[i:i+len(lit)]) == lit {
-		return i + len(lit)
-	}
-	return -1
-}
-
 // key checks an object key at d[i] (the object being at depth), records it
 // for duplicate detection, and returns the index of the member's value, or
 // -1 after recording a failure.
@@ -291,13 +287,13 @@ func (v *state) key(i, depth int) int {
 		v.failRoot(msgNotJSON)
 		return -1
 	}
-	end, fl := checkString(d, i)
-	if end < 0 {
+	end, fl, code := jsonlex.ScanString(d, i)
+	if code != jsonlex.OK {
 		v.failRoot(msgNotJSON)
 		return -1
 	}
 	k := keyRef{a: i + 1, b: end - 1}
-	k.dec = needsDecode(d[k.a:k.b], fl)
+	k.dec = jsonlex.NeedsUnescape(d[k.a:k.b], fl)
 	v.path[depth-1] = seg{a: k.a, b: k.b, key: true}
 
 	lv := &v.levels[depth-1]
@@ -336,12 +332,12 @@ func (v *state) key(i, depth int) int {
 		return -1
 	}
 
-	i = skipWS(d, end)
+	i = jsonlex.SkipSpace(d, end)
 	if i >= len(d) || d[i] != ':' {
 		v.failRoot(msgNotJSON)
 		return -1
 	}
-	return skipWS(d, i+1)
+	return jsonlex.SkipSpace(d, i+1)
 }
 
 func (v *state) sameKey(x, y keyRef) bool {
@@ -349,8 +345,8 @@ func (v *state) sameKey(x, y keyRef) bool {
 	if !x.dec && !y.dec {
 		return bytes.Equal(d[x.a:x.b], d[y.a:y.b])
 	}
-	v.buf1 = unescape(v.buf1[:0], d[x.a:x.b])
-	v.buf2 = unescape(v.buf2[:0], d[y.a:y.b])
+	v.buf1 = jsonlex.Unescape(v.buf1[:0], d[x.a:x.b])
+	v.buf2 = jsonlex.Unescape(v.buf2[:0], d[y.a:y.b])
 	return bytes.Equal(v.buf1, v.buf2)
 }
 
@@ -532,7 +528,7 @@ func (v *state) value(n *node, pos int) (int, bool) {
 
 // isInteger reports whether the number at data[pos] is an integer.
 func (v *state) isInteger(pos int) bool {
-	end := skipNumber(v.data, pos)
+	end := jsonlex.NumberEnd(v.data, pos)
 	v.work += end - pos
 	return isIntegerLiteral(v.data[pos:end])
 }
@@ -577,15 +573,15 @@ func (v *state) member(sub *node, pos int, never string) (int, bool) {
 
 // skip returns the index just past the value at data[pos].
 func (v *state) skip(pos int) int {
-	end := skipValue(v.data, pos)
+	end := jsonlex.ValueEnd(v.data, pos)
 	v.work += end - pos
 	return end
 }
 
 // keyName returns the decoded key whose content is data[ks:ke].
-func (v *state) keyName(ks, ke int, fl uint8) []byte {
+func (v *state) keyName(ks, ke int, fl jsonlex.Flags) []byte {
 	name := v.data[ks:ke]
-	if needsDecode(name, fl) {
+	if jsonlex.NeedsUnescape(name, fl) {
 		name = v.decode1(name)
 	}
 	return name
@@ -595,15 +591,15 @@ func (v *state) object(n *node, pos int) (int, bool) {
 	d := v.data
 	var seen uint64 // bit i: required[i] is present (i < 64)
 	nkeys := 0
-	i := skipWS(d, pos+1)
+	i := jsonlex.SkipSpace(d, pos+1)
 	if d[i] == '}' {
 		i++
 	} else {
 		for {
 			v.work += workMember
 			ks := i + 1
-			ke, fl := scanString(d, ks)
-			i = skipWS(d, skipWS(d, ke+1)+1) // past ':'
+			ke, fl := jsonlex.ContentEnd(d, ks)
+			i = jsonlex.SkipSpace(d, jsonlex.SkipSpace(d, ke+1)+1) // past ':'
 			nkeys++
 			if n.maxProps >= 0 && nkeys > n.maxProps {
 				return 0, v.fail(codeOther, n.maxPropsMsg, "")
@@ -656,9 +652,9 @@ func (v *state) object(n *node, pos int) (int, bool) {
 			if end < 0 {
 				end = v.skip(i)
 			}
-			i = skipWS(d, end)
+			i = jsonlex.SkipSpace(d, end)
 			if d[i] == ',' {
-				i = skipWS(d, i+1)
+				i = jsonlex.SkipSpace(d, i+1)
 				continue
 			}
 			i++ // '}'
@@ -699,31 +695,31 @@ func (v *state) object(n *node, pos int) (int, bool) {
 // hasKey reports whether the object at data[pos] has the key name.
 func (v *state) hasKey(pos int, name string) bool {
 	d := v.data
-	i := skipWS(d, pos+1)
+	i := jsonlex.SkipSpace(d, pos+1)
 	if d[i] == '}' {
 		return false
 	}
 	for {
 		v.work += workMember
 		ks := i + 1
-		ke, fl := scanString(d, ks)
+		ke, fl := jsonlex.ContentEnd(d, ks)
 		if string(v.keyName(ks, ke, fl)) == name {
 			return true
 		}
-		vs := skipWS(d, skipWS(d, ke+1)+1)
-		i = skipWS(d, skipValue(d, vs))
+		vs := jsonlex.SkipSpace(d, jsonlex.SkipSpace(d, ke+1)+1)
+		i = jsonlex.SkipSpace(d, jsonlex.ValueEnd(d, vs))
 		v.work += i - vs
 		if d[i] == '}' {
 			return false
 		}
-		i = skipWS(d, i+1)
+		i = jsonlex.SkipSpace(d, i+1)
 	}
 }
 
 func (v *state) array(n *node, pos int) (int, bool) {
 	d := v.data
 	idx, matches := 0, 0
-	i := skipWS(d, pos+1)
+	i := jsonlex.SkipSpace(d, pos+1)
 	if d[i] == ']' {
 		i++
 	} else {
@@ -764,9 +760,9 @@ func (v *state) array(n *node, pos int) (int, bool) {
 				end = v.skip(i)
 			}
 			idx++
-			i = skipWS(d, end)
+			i = jsonlex.SkipSpace(d, end)
 			if d[i] == ',' {
-				i = skipWS(d, i+1)
+				i = jsonlex.SkipSpace(d, i+1)
 				continue
 			}
 			i++ // ']'
@@ -787,7 +783,7 @@ func (v *state) array(n *node, pos int) (int, bool) {
 
 func (v *state) str(n *node, pos int) (int, bool) {
 	d := v.data
-	end, fl := scanString(d, pos+1)
+	end, fl := jsonlex.ContentEnd(d, pos+1)
 	s := d[pos+1 : end]
 	v.work += len(s)
 	if n.minLen >= 0 || n.maxLen >= 0 {
@@ -795,7 +791,7 @@ func (v *state) str(n *node, pos int) (int, bool) {
 		switch {
 		case fl == 0:
 			cnt = len(s)
-		case fl&strEscaped == 0:
+		case fl&jsonlex.Escaped == 0:
 			cnt = utf8.RuneCount(s) // invalid bytes count one each, like U+FFFD
 		default:
 			cnt = utf8.RuneCount(v.decode1(s))
@@ -808,7 +804,7 @@ func (v *state) str(n *node, pos int) (int, bool) {
 		}
 	}
 	if n.pattern != nil {
-		if needsDecode(s, fl) {
+		if jsonlex.NeedsUnescape(s, fl) {
 			s = v.decode1(s)
 		}
 		if !n.pattern.Match(s) {
@@ -824,7 +820,7 @@ func parseNumber(b []byte) float64 {
 }
 
 func (v *state) number(n *node, pos int) (int, bool) {
-	end := skipNumber(v.data, pos)
+	end := jsonlex.NumberEnd(v.data, pos)
 	v.work += end - pos
 	f := parseNumber(v.data[pos:end])
 	for _, c := range n.nums {
@@ -859,10 +855,10 @@ func (v *state) inEnum(vals []value, pos int, k typeMask) bool {
 	d := v.data
 	switch k {
 	case tString:
-		end, fl := scanString(d, pos+1)
+		end, fl := jsonlex.ContentEnd(d, pos+1)
 		s := d[pos+1 : end]
 		v.work += len(s)
-		if needsDecode(s, fl) {
+		if jsonlex.NeedsUnescape(s, fl) {
 			s = v.decode1(s)
 		}
 		for i := range vals {
@@ -871,7 +867,7 @@ func (v *state) inEnum(vals []value, pos int, k typeMask) bool {
 			}
 		}
 	case tNumber:
-		f := parseNumber(d[pos:skipNumber(d, pos)])
+		f := parseNumber(d[pos:jsonlex.NumberEnd(d, pos)])
 		for i := range vals {
 			if vals[i].kind == 'n' && vals[i].num == f {
 				return true
@@ -906,38 +902,38 @@ func (v *state) equal(pos int, val *value) bool {
 		if val.kind != 'o' {
 			return false
 		}
-		i := skipWS(d, pos+1)
+		i := jsonlex.SkipSpace(d, pos+1)
 		if d[i] == '}' {
 			return len(val.obj) == 0
 		}
 		n := 0
 		for {
 			ks := i + 1
-			ke, fl := scanString(d, ks)
+			ke, fl := jsonlex.ContentEnd(d, ks)
 			name := d[ks:ke]
-			if needsDecode(name, fl) {
+			if jsonlex.NeedsUnescape(name, fl) {
 				name = v.decode1(name)
 			}
 			sub := val.obj[string(name)]
 			if sub == nil {
 				return false
 			}
-			i = skipWS(d, skipWS(d, ke+1)+1)
+			i = jsonlex.SkipSpace(d, jsonlex.SkipSpace(d, ke+1)+1)
 			if !v.equal(i, sub) {
 				return false
 			}
 			n++ // keys are unique: wellFormed rejects duplicates
-			i = skipWS(d, skipValue(d, i))
+			i = jsonlex.SkipSpace(d, jsonlex.ValueEnd(d, i))
 			if d[i] == '}' {
 				return n == len(val.obj)
 			}
-			i = skipWS(d, i+1)
+			i = jsonlex.SkipSpace(d, i+1)
 		}
 	case '[':
 		if val.kind != 'a' {
 			return false
 		}
-		i := skipWS(d, pos+1)
+		i := jsonlex.SkipSpace(d, pos+1)
 		if d[i] == ']' {
 			return len(val.arr) == 0
 		}
@@ -945,20 +941,20 @@ func (v *state) equal(pos int, val *value) bool {
 			if n >= len(val.arr) || !v.equal(i, &val.arr[n]) {
 				return false
 			}
-			i = skipWS(d, skipValue(d, i))
+			i = jsonlex.SkipSpace(d, jsonlex.ValueEnd(d, i))
 			if d[i] == ']' {
 				return n+1 == len(val.arr)
 			}
-			i = skipWS(d, i+1)
+			i = jsonlex.SkipSpace(d, i+1)
 		}
 	case '"':
 		if val.kind != 's' {
 			return false
 		}
-		end, fl := scanString(d, pos+1)
+		end, fl := jsonlex.ContentEnd(d, pos+1)
 		s := d[pos+1 : end]
 		v.work += len(s)
-		if needsDecode(s, fl) {
+		if jsonlex.NeedsUnescape(s, fl) {
 			s = v.decode1(s)
 		}
 		return val.str == string(s)
@@ -969,5 +965,5 @@ func (v *state) equal(pos int, val *value) bool {
 	case 'n':
 		return val.kind == 'z'
 	}
-	return val.kind == 'n' && val.num == parseNumber(d[pos:skipNumber(d, pos)])
+	return val.kind == 'n' && val.num == parseNumber(d[pos:jsonlex.NumberEnd(d, pos)])
 }
