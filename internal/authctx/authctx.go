@@ -62,17 +62,32 @@ type Identity struct {
 // absent key.
 func Encode(id Identity) map[string]any {
 	m := map[string]any{
-		KeySubject:  id.Subject,
-		KeyClientID: id.ClientID,
-		KeyScope:    strings.Join(id.Scopes, " "),
-		KeyUsername: id.Username,
-		KeyIssuer:   id.Issuer,
-		KeyMethod:   id.Method,
+		KeySubject:  boxed(id.Subject),
+		KeyClientID: boxed(id.ClientID),
+		KeyScope:    boxed(strings.Join(id.Scopes, " ")),
+		KeyUsername: boxed(id.Username),
+		KeyIssuer:   boxed(id.Issuer),
+		KeyMethod:   boxed(id.Method),
 	}
 	if !id.Expires.IsZero() {
 		m[KeyExpires] = id.Expires.Unix()
 	}
 	return m
+}
+
+// boxed converts s to an interface value without allocating for the
+// values most contexts hold (empty, the method names): the authorizer runs
+// on every uncached request.
+func boxed(s string) any {
+	switch s {
+	case "":
+		return ""
+	case MethodJWT:
+		return MethodJWT
+	case MethodAPIKey:
+		return MethodAPIKey
+	}
+	return s
 }
 
 // Denial is the context of a Deny for a token that lacks a scope: what the
