@@ -24,9 +24,16 @@ import (
 	"mcplambda/test/moto"
 )
 
-// mcpCall runs one tools/call through a real Handler and returns the
-// notifications and the final message.
+// mcpCall runs one tools/call through a real Handler, in a session, and
+// returns the notifications and the final message.
 func mcpCall(t *testing.T, srv *server.Server, args string) (notes []*mcp.Message, final *mcp.Message) {
+	t.Helper()
+	return mcpCallEra(t, srv, args, false)
+}
+
+// mcpCallEra is mcpCall in either era: modern sends one stateless request
+// of protocol 2026-07-28 instead of a session.
+func mcpCallEra(t *testing.T, srv *server.Server, args string, modern bool) (notes []*mcp.Message, final *mcp.Message) {
 	t.Helper()
 	cfg := server.DefaultConfig()
 	cfg.LogRequests = false
@@ -46,10 +53,25 @@ func mcpCall(t *testing.T, srv *server.Server, args string) (notes []*mcp.Messag
 		}
 		return resp
 	}
-	resp := post("", `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`)
-	resp.Body.Close()
-	sid := resp.Header.Get("Mcp-Session-Id")
-	resp = post(sid, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_bedrock_usage_report","arguments":`+args+`,"_meta":{"progressToken":"p"}}}`)
+	var resp *http.Response
+	if modern {
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_bedrock_usage_report","arguments":`+args+
+			`,"_meta":{"progressToken":"p","io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("MCP-Protocol-Version", "2026-07-28")
+		req.Header.Set("Mcp-Method", "tools/call")
+		req.Header.Set("Mcp-Name", "get_bedrock_usage_report")
+		var err error
+		if resp, err = http.DefaultClient.Do(req); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		resp = post("", `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`)
+		resp.Body.Close()
+		sid := resp.Header.Get("Mcp-Session-Id")
+		resp = post(sid, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_bedrock_usage_report","arguments":`+args+`,"_meta":{"progressToken":"p"}}}`)
+	}
 	defer resp.Body.Close()
 	if resp.Header.Get("Content-Type") == "application/json" {
 		b, _ := io.ReadAll(resp.Body)
@@ -218,6 +240,16 @@ func TestReportFromCloudWatchOnMoto(t *testing.T) {
 	}
 	if progress == 0 {
 		t.Error("no progress notifications")
+	}
+	// The same report in the stateless era, progress streamed the same way.
+	notes, modern := mcpCallEra(t, s, `{"days":2,"chart":true}`, true)
+	var modernRes toolResult
+	if modern.Error != nil || json.Unmarshal(modern.Result, &modernRes) != nil || modernRes.Content[0].Text != res.Content[0].Text ||
+		!strings.Contains(string(modern.Result), `"resultType":"complete"`) {
+		t.Errorf("stateless report differs: %s", modern.Result)
+	}
+	if !slices.ContainsFunc(notes, func(n *mcp.Message) bool { return n.Method == mcp.NotificationProgress }) {
+		t.Error("no progress notifications in the stateless era")
 	}
 
 	// A missing log group is an error a person can act on.

@@ -64,7 +64,10 @@ func Register(srv *server.Server, opts Options) error {
 		Title:       "Default greeting",
 		Description: "A simple text resource with a default greeting.",
 		MIMEType:    "text/plain",
-	}, func(_ context.Context, _ *server.Call, uri string, _ map[string]string) (*mcp.ReadResourceResult, error) {
+	}, func(_ context.Context, call *server.Call, uri string, _ map[string]string) (*mcp.ReadResourceResult, error) {
+		// The same text for everyone, until a new build: any cache may keep
+		// it for an hour (a caching hint of the stateless era).
+		call.CacheResult(time.Hour, true)
 		return &mcp.ReadResourceResult{Contents: []mcp.ResourceContents{{URI: uri, MIMEType: "text/plain", Text: "Hello, world!"}}}, nil
 	})
 }

@@ -126,3 +126,65 @@ func TestMultiGreetStreams(t *testing.T) {
 		}
 	}
 }
+
+// postModern sends a request of protocol 2026-07-28: no session, the
+// protocol version and capabilities in _meta (plus extra _meta members),
+// the standard headers.
+func postModern(t *testing.T, url, method, name, params, meta string) *http.Response {
+	t.Helper()
+	body := `{"jsonrpc":"2.0","id":1,"method":"` + method + `","params":{` + params + `"_meta":{` + meta +
+		`"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}`
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2026-07-28")
+	req.Header.Set("Mcp-Method", method)
+	if name != "" {
+		req.Header.Set("Mcp-Name", name)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// The same tools in the stateless era: multi-greet streams progress when
+// asked and its log messages only when the request names a log level; the
+// static resource may be cached by anyone.
+func TestStateless(t *testing.T) {
+	url, _ := newServer(t, time.Millisecond)
+	tests := []struct {
+		name, method, target, params, meta string
+		want, not                          []string
+	}{
+		{"multi-greet without a log level", "tools/call", "multi-greet", `"name":"multi-greet","arguments":{"name":"Ada"},`, `"progressToken":"p",`,
+			[]string{"notifications/progress", "Good morning, Ada!", `"resultType":"complete"`}, []string{"notifications/message"}},
+		{"multi-greet at info", "tools/call", "multi-greet", `"name":"multi-greet","arguments":{"name":"Ada"},`, `"io.modelcontextprotocol/logLevel":"info",`,
+			[]string{"Sending first greeting to Ada", "Sending second greeting to Ada", "Good morning, Ada!"}, []string{"Starting multi-greet"}},
+		{"greet", "tools/call", "greet", `"name":"greet","arguments":{"name":"Bo"},`, "",
+			[]string{"Hello, Bo!", `"io.modelcontextprotocol/serverInfo"`}, nil},
+		{"resource", "resources/read", ResourceURI, `"uri":"` + ResourceURI + `",`, "",
+			[]string{"Hello, world!", `"ttlMs":3600000`, `"cacheScope":"public"`}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := postModern(t, url, tt.method, tt.target, tt.params, tt.meta)
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 || resp.Header.Get("Mcp-Session-Id") != "" {
+				t.Fatalf("%d %v %s", resp.StatusCode, resp.Header, b)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(string(b), w) {
+					t.Errorf("missing %q in %s", w, b)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(string(b), n) {
+					t.Errorf("unexpected %q in %s", n, b)
+				}
+			}
+		})
+	}
+}

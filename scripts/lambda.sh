@@ -12,9 +12,24 @@ case $(auth_mode) in
 oauth) method=oauth ;;
 *) method=lambda ;;
 esac
+# REQUEST_STATE_KEY seals the requestState of multi-round-trip requests;
+# every instance needs the same one, and changing it only voids the few
+# minutes of requestState in flight. It is generated on the first deploy and
+# kept across redeploys by reading it back from the function (never written
+# to .deploy/ or printed); set REQUEST_STATE_KEY to rotate it.
+state_key=${REQUEST_STATE_KEY:-}
+if [[ -z $state_key ]] && function_exists "$FUNCTION_NAME"; then
+	state_key=$(aws_text lambda get-function-configuration --function-name "$FUNCTION_NAME" \
+		--query 'Environment.Variables.REQUEST_STATE_KEY')
+	[[ $state_key != None ]] || state_key=""
+fi
+if [[ -z $state_key ]]; then
+	state_key=$(head -c 32 /dev/urandom | base64)
+	log "generated REQUEST_STATE_KEY (kept in the function's configuration from now on)"
+fi
 env_json=$(auth_env_json | jq --arg m "$method" --arg t "$SESSION_TABLE" --arg l "$LOG_LEVEL" \
-	--arg r "$BEDROCK_CROSS_ACCOUNT_ROLE" \
-	'. + {AUTH_METHOD: $m, SESSION_TABLE: $t, BEDROCK_LOG_SOURCE: "cloudwatch", LOG_LEVEL: $l, BEDROCK_CROSS_ACCOUNT_ROLE: $r}')
+	--arg r "$BEDROCK_CROSS_ACCOUNT_ROLE" --arg k "$state_key" \
+	'. + {AUTH_METHOD: $m, SESSION_TABLE: $t, BEDROCK_LOG_SOURCE: "cloudwatch", LOG_LEVEL: $l, BEDROCK_CROSS_ACCOUNT_ROLE: $r, REQUEST_STATE_KEY: $k}')
 env_file=$(write_env_file "$FUNCTION_NAME" "$env_json")
 
 settings=(--role "$(role_arn "$SERVER_ROLE_NAME")" --memory-size "$MEMORY_SIZE" --timeout "$TIMEOUT"

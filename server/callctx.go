@@ -49,7 +49,7 @@ func (c *callCtx) init(r *http.Request, timeout time.Duration, st *stream) {
 	c.st = st
 }
 
-func (c *callCtx) lost() bool { return c.st == nil || !c.st.isSSE() }
+func (c *callCtx) lost() bool { return c.st == nil || !c.st.resumable() }
 
 func (c *callCtx) Deadline() (time.Time, bool) { return c.deadline, !c.deadline.IsZero() }
 

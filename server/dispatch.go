@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"mcplambda/internal/jsonlex"
+	"mcplambda/internal/mcpheader"
 	"mcplambda/mcp"
 )
 
@@ -125,6 +126,13 @@ func (s *Server) callTool(ctx context.Context, c *Call, params json.RawMessage) 
 		args = json.RawMessage("{}")
 	} else if args[0] != '{' {
 		return nil, mcp.Errorf(mcp.CodeInvalidParams, `invalid params: "arguments" must be an object`)
+	}
+	if c.header != nil && len(e.headers) > 0 {
+		// Stateless era over HTTP: the arguments the tool mirrors in
+		// Mcp-Param-* headers must match them.
+		if err := mcpheader.CheckParams(e.headers, c.header, args); err != nil {
+			return nil, &mcp.Error{Code: mcp.CodeHeaderMismatch, Message: "Header mismatch: " + err.Error()}
+		}
 	}
 	if err := e.schema.Validate(args); err != nil {
 		return mcp.ToolError("invalid arguments: " + err.Error()), nil
@@ -333,7 +341,13 @@ func (s *Server) readResource(ctx context.Context, c *Call, params json.RawMessa
 	}
 	s.mu.RUnlock()
 	if h == nil {
-		return nil, &mcp.Error{Code: mcp.CodeResourceNotFound, Message: "resource not found: " + truncate(p.URI, 256), Data: mustJSON(map[string]string{"uri": p.URI})}
+		// -32002 in the session era; the stateless era made it invalid
+		// params (SEP-2164), with the URI in data either way.
+		code := mcp.CodeResourceNotFound
+		if c.modern {
+			code = mcp.CodeInvalidParams
+		}
+		return nil, &mcp.Error{Code: code, Message: "resource not found: " + truncate(p.URI, 256), Data: mustJSON(map[string]string{"uri": p.URI})}
 	}
 	res, err := h(ctx, c, p.URI, vars)
 	if err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"mcplambda/internal/reqstate"
 	"mcplambda/mcp"
 )
 
@@ -20,6 +22,14 @@ type HandlerOptions struct {
 	Auth Authenticator
 	// Logger receives structured logs; default slog.Default().
 	Logger *slog.Logger
+	// RequestState seals the requestState of multi-round-trip requests;
+	// default a sealer with a random key, which only this process can
+	// open (see REQUEST_STATE_KEY).
+	RequestState *reqstate.Sealer
+	// StateLedger makes each requestState usable once; default in memory,
+	// which holds for this process only (a DynamoDB ledger holds across
+	// instances).
+	StateLedger reqstate.Ledger
 }
 
 // Handler is the Streamable HTTP transport: it serves the MCP endpoint
@@ -33,6 +43,11 @@ type Handler struct {
 	log      *slog.Logger
 	origins  originPolicy
 	sessions *sessionTable
+	// The stateless era.
+	listeners  listenerSet
+	states     *reqstate.Sealer
+	ledger     reqstate.Ledger
+	serverInfo []byte // the encoded Implementation every modern result carries
 
 	shutdown  chan struct{}
 	closeOnce sync.Once
@@ -60,7 +75,16 @@ func NewHandler(srv *Server, cfg Config, opts HandlerOptions) *Handler {
 		store = NewMemoryStore(cfg.SessionTTL, cfg.MaxSessions)
 	}
 	h.sessions = newSessionTable(store, cfg.SessionTTL, h.log, func(st *SessionState) *liveSession { return newLiveSession(h, st) })
+	h.states, h.ledger = opts.RequestState, opts.StateLedger
+	if h.states == nil {
+		h.states = reqstate.MustRandomSealer()
+	}
+	if h.ledger == nil {
+		h.ledger = reqstate.NewMemoryLedger(0)
+	}
+	h.serverInfo, _ = json.Marshal(srv.Info())
 	srv.addAudience(h.sessions)
+	srv.addAudience(&h.listeners)
 	return h
 }
 
@@ -70,6 +94,7 @@ func (h *Handler) Close() {
 	h.closeOnce.Do(func() {
 		close(h.shutdown)
 		h.srv.removeAudience(h.sessions)
+		h.srv.removeAudience(&h.listeners)
 		h.sessions.close()
 	})
 }
@@ -120,6 +145,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *reqInfo) {
 			return
 		}
 		principal = p
+	}
+	if r.Method != http.MethodPost && r.Header.Get("Mcp-Session-Id") == "" {
+		// Without a session, GET and DELETE have nothing to act on: the
+		// stateless era has neither (its long-lived stream is
+		// subscriptions/listen).
+		w.Header().Set("Allow", "POST, OPTIONS")
+		info.status = h.writeError(w, http.StatusMethodNotAllowed, mcp.NullID, mcp.CodeInvalidRequest,
+			"Method Not Allowed: "+r.Method+" needs an Mcp-Session-Id (session era); in protocol "+mcp.Version20260728+" every message is a POST")
+		return
 	}
 	switch r.Method {
 	case http.MethodPost:

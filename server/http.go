@@ -18,13 +18,16 @@ import (
 // bodies, reading the body, content negotiation.
 
 var (
-	corsAllowHeaders  = []string{"Content-Type, Authorization, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID"}
+	corsAllowHeaders  = "Content-Type, Authorization, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name"
 	corsExposeHeaders = []string{"Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate"}
 	corsMethods       = []string{"GET, POST, DELETE, OPTIONS"}
 	varyOrigin        = []string{"Origin"}
 )
 
-// cors lets browser-based clients on allowed origins read our answers.
+// cors lets browser-based clients on allowed origins read our answers. A
+// preflight may also ask for the Mcp-Param-* headers a tool declares
+// (x-mcp-header); those names are not known in advance, so the ones asked
+// for are allowed by their prefix.
 func (h *Handler) cors(w http.ResponseWriter, r *http.Request) {
 	origin := r.Header.Get("Origin")
 	if origin == "" || !h.origins.originAllowed(origin) {
@@ -35,8 +38,17 @@ func (h *Handler) cors(w http.ResponseWriter, r *http.Request) {
 	hdr["Vary"] = varyOrigin
 	hdr["Access-Control-Expose-Headers"] = corsExposeHeaders
 	if r.Method == http.MethodOptions {
+		allow := corsAllowHeaders
+		for _, v := range r.Header.Values("Access-Control-Request-Headers") {
+			for name := range strings.SplitSeq(v, ",") {
+				name = strings.TrimSpace(name)
+				if len(name) > len("mcp-param-") && len(name) <= 128 && strings.EqualFold(name[:len("mcp-param-")], "mcp-param-") && headerToken(name) {
+					allow += ", " + name
+				}
+			}
+		}
 		hdr["Access-Control-Allow-Methods"] = corsMethods
-		hdr["Access-Control-Allow-Headers"] = corsAllowHeaders
+		hdr["Access-Control-Allow-Headers"] = []string{allow}
 		hdr["Access-Control-Max-Age"] = []string{"600"}
 	}
 }
@@ -132,4 +144,16 @@ func isJSON(ct string) bool {
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && mt == "application/json"
+}
+
+// headerToken reports whether s is made of letters, digits and the
+// token punctuation of RFC 9110, so it can be echoed in a header.
+func headerToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }

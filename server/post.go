@@ -51,6 +51,9 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, principal *Princi
 		return h.writeError(w, http.StatusBadRequest, id, de.Code, de.Reason)
 	}
 	info.rpcMethod = msg.Method
+	if isModern(r, msg) {
+		return h.postModern(w, r, principal, msg, info)
+	}
 	if msg.Method == mcp.MethodInitialize {
 		if msg.Kind() != mcp.KindRequest {
 			return h.writeError(w, http.StatusBadRequest, mcp.NullID, mcp.CodeInvalidRequest, "initialize must be a request (with an id)")

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"mcplambda/internal/jsonschema"
+	"mcplambda/internal/mcpheader"
 	"mcplambda/mcp"
 )
 
@@ -35,6 +36,7 @@ type toolEntry struct {
 	tool    mcp.Tool
 	schema  *jsonschema.Schema
 	handler ToolHandler
+	headers []mcpheader.Param // arguments mirrored in Mcp-Param-* headers (x-mcp-header)
 }
 
 type resourceEntry struct {
@@ -118,8 +120,9 @@ func validToolName(name string) bool {
 }
 
 // AddTool registers (or replaces) a tool. A nil InputSchema means "no
-// arguments" ({"type":"object"}). It fails for an invalid name or a schema
-// the validator cannot honour, so mistakes show at start, not per call.
+// arguments" ({"type":"object"}). It fails for an invalid name, a schema
+// the validator cannot honour, or invalid x-mcp-header annotations, so
+// mistakes show at start, not per call.
 func (s *Server) AddTool(tool mcp.Tool, h ToolHandler) error {
 	if !validToolName(tool.Name) {
 		return fmt.Errorf("tool name %q: use 1 to 128 letters, digits, underscores, hyphens and dots", tool.Name)
@@ -136,7 +139,13 @@ func (s *Server) AddTool(tool mcp.Tool, h ToolHandler) error {
 			return fmt.Errorf("tool %q output schema: %w", tool.Name, err)
 		}
 	}
-	e := &toolEntry{tool: tool, schema: schema, handler: h}
+	headers, err := mcpheader.ParseToolHeaders(tool.InputSchema)
+	if err != nil {
+		// Clients drop a tool whose x-mcp-header annotations are invalid:
+		// never offer one.
+		return fmt.Errorf("tool %q input schema: %w", tool.Name, err)
+	}
+	e := &toolEntry{tool: tool, schema: schema, handler: h, headers: headers}
 	s.mu.Lock()
 	if old, ok := s.toolIndex[tool.Name]; ok {
 		for i, t := range s.tools {
@@ -245,6 +254,12 @@ func (s *Server) AddCompletion(refType, name, argument string, h CompletionHandl
 	s.mu.Lock()
 	s.completions[refType+"\x00"+name+"\x00"+argument] = h
 	s.mu.Unlock()
+}
+
+// discover answers server/discover: every revision we speak, what the
+// server offers, and its instructions.
+func (s *Server) discover() mcp.DiscoverResult {
+	return mcp.DiscoverResult{SupportedVersions: mcp.SupportedVersions, Capabilities: s.capabilities(), Instructions: s.opts.Instructions}
 }
 
 func (s *Server) capabilities() mcp.ServerCapabilities {

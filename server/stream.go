@@ -39,6 +39,7 @@ type stream struct {
 	jsonOne []byte   // the response, in JSON mode (one request)
 	jsonOut [][]byte // the responses, in JSON mode (a batch)
 	batch   bool
+	code    int // the HTTP status of a JSON answer; 0: 200
 	ka      *time.Timer
 }
 
@@ -97,7 +98,19 @@ func (st *stream) status() int {
 	if st.mode == modeUndecided && st.jsonOne == nil && len(st.jsonOut) == 0 {
 		return http.StatusAccepted
 	}
+	if st.mode == modeUndecided && st.code != 0 {
+		return st.code
+	}
 	return http.StatusOK
+}
+
+// resumable reports whether a client that loses this stream can come back
+// for the rest (a session's SSE stream): otherwise losing it cancels the
+// request.
+func (st *stream) resumable() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.sess != nil && st.mode == modeSSE
 }
 
 // eventID encodes the stream and the sequence number so that a
@@ -126,6 +139,17 @@ func (st *stream) send(msg []byte) error {
 	st.switchToSSELocked()
 	st.appendLocked(msg)
 	return nil
+}
+
+// finishStatus is finish for a request whose answer, when it goes out as
+// plain JSON, has an HTTP status of its own (a stateless-era error).
+func (st *stream) finishStatus(resp []byte, code int) {
+	st.mu.Lock()
+	if st.mode == modeUndecided && code != http.StatusOK {
+		st.code = code
+	}
+	st.mu.Unlock()
+	st.finish(resp)
 }
 
 // finish delivers one response. The stream ends when every response owed
@@ -169,6 +193,9 @@ func (st *stream) writeJSONLocked() {
 		return
 	}
 	w.Header()["Content-Type"] = hdrJSON
+	if st.code != 0 {
+		w.WriteHeader(st.code)
+	}
 	if !st.batch {
 		// A trailing newline keeps curl output readable; JSON ignores it.
 		_, _ = w.Write(append(st.jsonOne, '\n'))
@@ -363,12 +390,6 @@ func (st *stream) detach(w http.ResponseWriter) {
 		st.w, st.rc = nil, nil
 	}
 	st.mu.Unlock()
-}
-
-func (st *stream) isSSE() bool {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.mode == modeSSE
 }
 
 func (st *stream) attached() bool {

@@ -23,6 +23,7 @@ import (
 	"mcplambda/lambdahttp"
 	"mcplambda/mcp"
 	"mcplambda/server"
+	"mcplambda/server/dynamostore"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -71,13 +72,18 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if opts.RequestState, err = requestStateSealer(os.Getenv, cfg.Lambda, log); err != nil {
+		return err
+	}
 	if table := strings.TrimSpace(os.Getenv("SESSION_TABLE")); table != "" {
-		if opts.Store, err = dynamoStore(ctx, table, cfg.SessionTTL); err != nil {
+		store, err := dynamoStore(ctx, table, cfg.SessionTTL)
+		if err != nil {
 			return err
 		}
-		log.Info("sessions in DynamoDB", "table", table)
+		opts.Store, opts.StateLedger = store, dynamostore.LedgerOf(store)
+		log.Info("sessions and used requestStates in DynamoDB", "table", table)
 	} else if cfg.Lambda {
-		log.Warn("SESSION_TABLE is not set: sessions live in this instance's memory and are lost when a request lands on another instance")
+		log.Warn("SESSION_TABLE is not set: sessions live in this instance's memory and are lost when a request lands on another instance, and a multi-round-trip requestState is single-use per instance only")
 	}
 	h := server.NewHandler(srv, cfg, opts)
 	defer h.Close()

@@ -37,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -221,7 +222,9 @@ func (s *Store) Create(ctx context.Context, st *server.SessionState) error {
 // session having gone, the session is still returned (the next Load
 // retries the refresh).
 func (s *Store) Load(ctx context.Context, id string) (*server.SessionState, error) {
-	if id == "" {
+	if id == "" || strings.HasPrefix(id, LedgerKeyPrefix) {
+		// The table also holds used requestStates (ledger.go): a client
+		// naming one as its session finds no session, like any other id.
 		return nil, server.ErrSessionNotFound
 	}
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{

@@ -2,13 +2,15 @@ package conformance_test
 
 // TestConformance runs the official MCP conformance suite
 // (@modelcontextprotocol/conformance, pinned in test/package.json) against
-// the fixture server in ./fixture, built with the race detector:
+// the fixture server in ./fixture, built with the race detector, once per
+// protocol revision the server speaks (a subtest each, against the same
+// fixture process):
 //
-//	node .../conformance/dist/index.js server --url URL --requirements 2025-11-25 -o DIR
+//	node .../conformance/dist/index.js server --url URL --requirements REVISION -o DIR
 //
-// It fails unless all 30 scored scenarios pass and the three unscored ones
-// (mustPassUnscored) pass too, and if the fixture reports a data race or
-// dies. It needs the pinned npm tools
+// A revision's subtest fails unless all its scored scenarios pass and the
+// unscored ones it names (mustPassUnscored) pass too; the test fails if the
+// fixture reports a data race or dies. It needs the pinned npm tools
 // (`npm ci --prefix test`); without them it skips, unless
 // MCP_REQUIRE_NODE_TOOLS=1, when it fails.
 
@@ -32,14 +34,36 @@ import (
 	"mcplambda/test/testproc"
 )
 
-// mustPassUnscored are not scored for 2025-11-25 (added after the release,
-// or pending), but this server implements what they test, so they must pass.
-var mustPassUnscored = []string{"server-session-lifecycle", "json-schema-2020-12", "server-sse-polling"}
+// revision is one --requirements run of the suite.
+type revision struct {
+	requirements string
+	// scored is how many scenarios the suite scores for the revision.
+	scored int
+	// mustPassUnscored are not scored for the revision (added after its
+	// release, pending, or an extension), but this server implements what
+	// they test, so they must pass.
+	mustPassUnscored []string
+}
+
+var revisions = []revision{
+	{
+		requirements:     "2025-11-25",
+		scored:           30,
+		mustPassUnscored: []string{"server-session-lifecycle", "json-schema-2020-12", "server-sse-polling"},
+	},
+	{
+		// The stateless revision. Its unscored tasks-* scenarios test the
+		// tasks extension, which this server does not implement.
+		requirements:     "2026-07-28",
+		scored:           37,
+		mustPassUnscored: []string{"json-schema-2020-12", "http-header-validation", "http-custom-header-server-validation"},
+	},
+}
 
 const (
+	// requirements is the revision the client suite checks our client
+	// against (client_test.go).
 	requirements = "2025-11-25"
-	// scoredScenarios is how many scenarios --requirements 2025-11-25 scores.
-	scoredScenarios = 30
 
 	// suiteRel is the suite's entry point inside test/node_modules.
 	suiteRel = "@modelcontextprotocol/conformance/dist/index.js"
@@ -70,13 +94,33 @@ func TestConformance(t *testing.T) {
 	fx.WaitListening(t, addr, 30*time.Second)
 	url := fmt.Sprintf("http://%s/mcp", addr)
 
-	outDir := t.TempDir()
-	res := runSuite(t, root, node.Bin, node.Path(suiteRel), outDir, "server", "--url", url, "--requirements", requirements)
+	for i, rev := range revisions {
+		t.Run(rev.requirements, func(t *testing.T) {
+			outDir := t.TempDir()
+			res := runSuiteShare(t, root, node.Bin, node.Path(suiteRel), outDir, len(revisions)-i,
+				"server", "--url", url, "--requirements", rev.requirements)
+			report(t, rev, res, fx)
+		})
+	}
 
-	// Stop the fixture before judging, so a race reported at exit counts.
+	// Stop the fixture after both runs, so a race reported at exit counts.
 	stopErr := fx.Stop(t)
-
-	report(t, res, fx, stopErr)
+	failed := false
+	if stopErr != nil {
+		failed = true
+		t.Errorf("%v", stopErr)
+	}
+	if fx.HasDataRace() {
+		failed = true
+		t.Errorf("the fixture (built with -race) reported a data race")
+	}
+	if !failed {
+		return
+	}
+	if r := fx.RaceReport(); r != "" {
+		t.Logf("fixture race report:\n%s", truncate(r, 20000))
+	}
+	t.Logf("fixture output (tail):\n%s", fx.Tail(60))
 }
 
 type suiteResult struct {
@@ -90,9 +134,15 @@ type suiteResult struct {
 // runSuite runs the conformance suite's CLI (args: the mode and its flags;
 // "-o outDir" is added) with a timeout that leaves the test time to report.
 func runSuite(t *testing.T, root, node, suite, outDir string, args ...string) suiteResult {
+	return runSuiteShare(t, root, node, suite, outDir, 1, args...)
+}
+
+// runSuiteShare is runSuite when the test has runs suite runs left to make
+// (this one included): each gets its share of the remaining time.
+func runSuiteShare(t *testing.T, root, node, suite, outDir string, runs int, args ...string) suiteResult {
 	timeout := 10 * time.Minute
 	if dl, ok := t.Deadline(); ok {
-		if rem := time.Until(dl) - time.Minute; rem < timeout {
+		if rem := (time.Until(dl) - time.Minute) / time.Duration(max(runs, 1)); rem < timeout {
 			timeout = max(rem, time.Minute)
 		}
 	}
@@ -237,7 +287,9 @@ func findResultDir(outDir, name string) string {
 	return ""
 }
 
-func report(t *testing.T, res suiteResult, fx *testproc.Process, stopErr error) {
+// report judges one revision's run: every scored scenario must pass, and
+// the unscored ones the revision names.
+func report(t *testing.T, rev revision, res suiteResult, fx *testproc.Process) {
 	scenarios, total := parse(res)
 
 	var scored, scoredOK, unscored int
@@ -299,22 +351,16 @@ func report(t *testing.T, res suiteResult, fx *testproc.Process, stopErr error) 
 	} else if res.exitCode != 0 {
 		fail("the conformance suite exited with status %d (a scored scenario failed)", res.exitCode)
 	}
-	if scored != scoredScenarios || scoredOK != scoredScenarios {
-		fail("want all %d scored scenarios to pass; %d of %d listed passed; failing: %v", scoredScenarios, scoredOK, scored, failedScored)
+	if scored != rev.scored || scoredOK != rev.scored {
+		fail("want all %d scored scenarios of %s to pass; %d of %d listed passed; failing: %v", rev.scored, rev.requirements, scoredOK, scored, failedScored)
 	}
-	for _, name := range mustPassUnscored {
+	for _, name := range rev.mustPassUnscored {
 		switch {
 		case !slices.ContainsFunc(scenarios, func(s *scenario) bool { return s.name == name }):
 			fail("unscored scenario %s did not run", name)
 		case slices.Contains(failedUnscored, name):
 			fail("%s failed: the server implements what it tests, so it must pass", name)
 		}
-	}
-	if stopErr != nil {
-		fail("%v", stopErr)
-	}
-	if fx.HasDataRace() {
-		fail("the fixture (built with -race) reported a data race")
 	}
 	if len(scenarios) == 0 {
 		fail("no scenario results found in the suite's output")
@@ -323,7 +369,8 @@ func report(t *testing.T, res suiteResult, fx *testproc.Process, stopErr error) 
 		return
 	}
 	// Details for the failure: each failed check, the suite's raw output
-	// when it could not be parsed, and the end of the fixture's log.
+	// when it could not be parsed, and the end of the fixture's log (a
+	// data race is judged by TestConformance, once the fixture stopped).
 	for _, s := range scenarios {
 		kind := ""
 		if s.unscored != "" {
@@ -335,14 +382,11 @@ func report(t *testing.T, res suiteResult, fx *testproc.Process, stopErr error) 
 			}
 		}
 	}
-	if len(scenarios) == 0 || scored != scoredScenarios {
+	if len(scenarios) == 0 || scored != rev.scored {
 		t.Logf("suite stdout:\n%s", testproc.Tail(res.stdout, 80))
 	}
 	if strings.TrimSpace(res.stderr) != "" {
 		t.Logf("suite stderr:\n%s", testproc.Tail(res.stderr, 40))
-	}
-	if r := fx.RaceReport(); r != "" {
-		t.Logf("fixture race report:\n%s", truncate(r, 20000))
 	}
 	t.Logf("fixture output (tail):\n%s", fx.Tail(60))
 }

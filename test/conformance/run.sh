@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite (pinned in test/package.json)
-# against the fixture server (test/conformance/fixture, built with -race):
+# against the fixture server (test/conformance/fixture, built with -race),
+# once per protocol revision the server speaks, against the same fixture
+# process:
 #
-#   node .../conformance/dist/index.js server --url URL --requirements 2025-11-25 -o test/results/conformance
+#   node .../conformance/dist/index.js server --url URL --requirements 2025-11-25 -o test/results/conformance/2025-11-25
+#   node .../conformance/dist/index.js server --url URL --requirements 2026-07-28 -o test/results/conformance/2026-07-28
 #
-# The per-scenario checks.json files and the fixture's log (fixture.log) go
-# to test/results/conformance/, which is emptied first. Exits with the
-# suite's status (0 when all scored scenarios pass), or 1 if the fixture
-# reported a data race or did not shut down cleanly. `make conformance`
-# calls this script; the same run as a Go test is TestConformance.
+# The per-scenario checks.json files go to those two directories and the
+# fixture's log to test/results/conformance/fixture.log; the whole of
+# test/results/conformance/ is emptied first. Exits 0 when all scored
+# scenarios of both runs pass, otherwise with the status of the first
+# failing run; or 1 if the fixture reported a data race or did not shut
+# down cleanly. `make conformance` calls this script; the same runs as a Go
+# test are TestConformance's subtests.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -66,7 +71,15 @@ url="http://$(<"$tmp/addr")/mcp"
 echo "conformance: fixture (pid $pid) serving $url; log in $log"
 
 status=0
-"$node" "$suite" server --url "$url" --requirements 2025-11-25 -o "$out" || status=$?
+for rev in 2025-11-25 2026-07-28; do
+	echo "conformance: --requirements $rev"
+	rev_status=0
+	"$node" "$suite" server --url "$url" --requirements "$rev" -o "$out/$rev" || rev_status=$?
+	if [[ "$rev_status" -ne 0 ]]; then
+		echo "conformance: the suite failed for $rev (status $rev_status)" >&2
+		[[ "$status" -ne 0 ]] || status=$rev_status
+	fi
+done
 
 fixture_status=0
 kill -TERM "$pid"

@@ -17,6 +17,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"mcplambda/internal/reqstate"
 )
 
 type function struct {
@@ -51,7 +53,20 @@ func (e *env) checkFunction(f function, pkg, arch string, memory, timeout int, w
 	if want := "arn:aws:iam::" + account + ":role/" + f.FunctionName + "-role"; f.Role != want {
 		e.t.Errorf("function %s: role %s, want %s", f.FunctionName, f.Role, want)
 	}
-	if !maps.Equal(f.Environment.Variables, wantEnv) {
+	got := f.Environment.Variables
+	if _, ok := wantEnv["REQUEST_STATE_KEY"]; ok {
+		// A generated secret: check it is one, and compare the rest.
+		if _, err := reqstate.ParseKey(got["REQUEST_STATE_KEY"]); err != nil {
+			e.t.Errorf("function %s: REQUEST_STATE_KEY: %v", f.FunctionName, err)
+		}
+		got, wantEnv = maps.Clone(got), maps.Clone(wantEnv)
+		if want := wantEnv["REQUEST_STATE_KEY"]; want != "" && got["REQUEST_STATE_KEY"] != want {
+			e.t.Errorf("function %s: REQUEST_STATE_KEY changed across deploys", f.FunctionName)
+		}
+		delete(got, "REQUEST_STATE_KEY")
+		delete(wantEnv, "REQUEST_STATE_KEY")
+	}
+	if !maps.Equal(got, wantEnv) {
 		e.t.Errorf("function %s environment:\n got %v\nwant %v", f.FunctionName, f.Environment.Variables, wantEnv)
 	}
 }
@@ -582,6 +597,7 @@ func testOAuth(t *testing.T, e *env) {
 		"BEDROCK_LOG_SOURCE":           "cloudwatch",
 		"BEDROCK_CROSS_ACCOUNT_ROLE":   "BedrockUsageReader",
 		"LOG_LEVEL":                    "info",
+		"REQUEST_STATE_KEY":            "",
 	}
 	authzEnv := map[string]string{"AUTHORIZER_RESULT_TTL": "300"}
 	for k, v := range wantEnv {
@@ -702,7 +718,7 @@ func testLambda(t *testing.T, e *env) {
 	e.checkFunction(fns[e.fn], "Image", "arm64", 1024, 300, map[string]string{
 		"AUTH_METHOD": "lambda", "MCP_RESOURCE_URL": url, "API_KEY_SHA256": hash,
 		"SESSION_TABLE": e.table, "BEDROCK_LOG_SOURCE": "cloudwatch", "BEDROCK_CROSS_ACCOUNT_ROLE": "BedrockUsageReader",
-		"LOG_LEVEL": "info",
+		"LOG_LEVEL": "info", "REQUEST_STATE_KEY": "",
 	})
 	authz := fns[e.authzFn]
 	e.checkFunction(authz, "Zip", "arm64", 256, 10, map[string]string{
@@ -752,10 +768,11 @@ func testLambda(t *testing.T, e *env) {
 	e.aws(&ignored, "cognito-idp", "create-user-pool-domain", "--user-pool-id", poolID, "--domain", "someone-elses-login")
 	host := "someone-elses-login.auth." + region + ".amazoncognito.com"
 
+	keyBefore := e.functions()[e.fn].Environment.Variables["REQUEST_STATE_KEY"]
 	e.resetCalls()
 	out = e.make([]string{"LOG_LEVEL=warn", "AUTHORIZER_RESULT_TTL=60", "COGNITO_USER_POOL_ID=" + poolID, "AUTHORIZER_ZIP=" + e.zip}, "deploy", "AUTH=lambda")
-	if strings.Contains(out, string(key)) {
-		t.Errorf("redeploy printed the API key")
+	if strings.Contains(out, string(key)) || strings.Contains(out, keyBefore) {
+		t.Errorf("redeploy printed the API key or the requestState key")
 	}
 	if got := e.singleAPI(); got != apiID {
 		t.Errorf("redeploy moved the API from %s to %s", apiID, got)
@@ -786,6 +803,7 @@ func testLambda(t *testing.T, e *env) {
 	jwtEnv["SESSION_TABLE"] = e.table
 	jwtEnv["BEDROCK_LOG_SOURCE"] = "cloudwatch"
 	jwtEnv["BEDROCK_CROSS_ACCOUNT_ROLE"] = "BedrockUsageReader"
+	jwtEnv["REQUEST_STATE_KEY"] = keyBefore // kept across the redeploy
 	e.checkFunction(fns[e.fn], "Image", "arm64", 1024, 300, jwtEnv)
 	if id := e.checkAuthorizer(apiID, 60); id != a.ID {
 		t.Errorf("the redeploy replaced authorizer %s with %s", a.ID, id)

@@ -56,7 +56,7 @@ func (r *runtimeAPI) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 func BenchmarkColdStart(b *testing.B) {
 	ev, _ := json.Marshal(mcpPost(initialize, "", ourAuthorizer("alice")))
 	coldStart(b, "./cmd/mcp-server", ev, "AUTH_METHOD=lambda", "API_KEY_SHA256="+keyHash(apiKey),
-		"MCP_RESOURCE_URL="+resource, "BEDROCK_LOG_SOURCE=cloudwatch", "AWS_REGION=us-east-1", "LOG_LEVEL=warn")
+		"MCP_RESOURCE_URL="+resource, "REQUEST_STATE_KEY="+stateKey, "BEDROCK_LOG_SOURCE=cloudwatch", "AWS_REGION=us-east-1", "LOG_LEVEL=warn")
 }
 
 // BenchmarkAuthorizerColdStart is the same measurement for mcp-authorizer,

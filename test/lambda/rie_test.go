@@ -32,6 +32,7 @@ const (
 	apiHost  = "abc123.execute-api.us-east-1.amazonaws.com"
 	resource = "https://" + apiHost + "/prod/mcp"
 	apiKey   = "rie-test-key-0123456789"
+	stateKey = "bWNwbGFtYmRhLXRlc3Qtc3RhdGUta2V5LTAxMjM0NTY3ODk="
 )
 
 // binDir outlives the tests: every test shares one race-enabled build.
@@ -80,7 +81,7 @@ func startFunction(t *testing.T, env ...string) *function {
 		Name:  "aws-lambda-rie",
 		Args:  []string{"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), "--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", port), bin},
 		Unset: append(testproc.ServerEnv(), "AWS_ENDPOINT_URL"),
-		Env:   append([]string{"BEDROCK_LOG_SOURCE=sample", "MCP_RESOURCE_URL=" + resource}, env...),
+		Env:   append([]string{"BEDROCK_LOG_SOURCE=sample", "MCP_RESOURCE_URL=" + resource, "REQUEST_STATE_KEY=" + stateKey}, env...),
 	})
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	p.WaitListening(t, addr, 30*time.Second)
@@ -282,9 +283,68 @@ func TestMissingSessionTableFailsAtStart(t *testing.T) {
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), m.Environ()...)
 	cmd.Env = append(cmd.Env, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:9", "AUTH_METHOD=lambda", "API_KEY_SHA256="+keyHash(apiKey),
-		"MCP_RESOURCE_URL="+resource, "SESSION_TABLE=no-such-table", "BEDROCK_LOG_SOURCE=sample")
+		"MCP_RESOURCE_URL="+resource, "SESSION_TABLE=no-such-table", "BEDROCK_LOG_SOURCE=sample", "REQUEST_STATE_KEY="+stateKey)
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "SESSION_TABLE=no-such-table") {
 		t.Fatalf("err %v, output:\n%s", err, out)
+	}
+}
+
+// Every instance must open the requestState another sealed: without
+// REQUEST_STATE_KEY the function refuses to start on Lambda, saying how to
+// make one, and never echoes a malformed value.
+func TestRequestStateKeyRequiredOnLambda(t *testing.T) {
+	bin := buildServer(t)
+	for _, tt := range []struct{ key, want string }{
+		{"", "REQUEST_STATE_KEY is not set"},
+		{"REQUEST_STATE_KEY=short-secret-value", "REQUEST_STATE_KEY"},
+	} {
+		cmd := exec.Command(bin)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "AWS_LAMBDA_RUNTIME_API=127.0.0.1:9", "AUTH_METHOD=lambda", "API_KEY_SHA256=" + keyHash(apiKey),
+			"MCP_RESOURCE_URL=" + resource, "BEDROCK_LOG_SOURCE=sample"}
+		if tt.key != "" {
+			cmd.Env = append(cmd.Env, tt.key)
+		}
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tt.want) || strings.Contains(string(out), "short-secret-value") {
+			t.Errorf("%q: err %v, output:\n%s", tt.key, err, out)
+		}
+	}
+}
+
+// The stateless era needs no session store: without SESSION_TABLE, every
+// request of protocol 2026-07-28 is served on its own, by whichever
+// instance gets it, including both rounds of a multi-round-trip request
+// (the requestState is sealed with REQUEST_STATE_KEY, which every instance
+// shares).
+func TestStatelessUnderEmulator(t *testing.T) {
+	f := startFunction(t, "AUTH_METHOD=lambda", "API_KEY_SHA256="+keyHash(apiKey))
+	alice := ourAuthorizer("alice")
+	const meta = `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"progressToken":"p"}`
+	modern := func(method, name, params string) event {
+		ev := mcpPost(`{"jsonrpc":"2.0","id":1,"method":"`+method+`","params":{`+params+meta+`}}`, "", alice,
+			"MCP-Protocol-Version", "2026-07-28", "Mcp-Method", method)
+		if name != "" {
+			ev.Headers["Mcp-Name"] = name
+		}
+		return ev
+	}
+	r := f.invoke(modern("server/discover", "", ""))
+	if r.Status != 200 || !strings.Contains(r.Body, `"supportedVersions":["2026-07-28"`) || !strings.Contains(r.Body, `"resultType":"complete"`) {
+		t.Fatalf("discover: %+v", r)
+	}
+	r = f.invoke(modern("tools/call", "multi-greet", `"name":"multi-greet","arguments":{"name":"Ada"},`))
+	if r.Status != 200 || r.Headers["Mcp-Session-Id"] != "" || !strings.Contains(r.Body, "Good morning, Ada!") ||
+		!strings.Contains(r.Body, "notifications/progress") || strings.Contains(r.Body, "notifications/message") {
+		t.Fatalf("multi-greet: %+v", r)
+	}
+	r = f.invoke(modern("tools/list", "", ""))
+	if r.Status != 200 || !strings.Contains(r.Body, `"cacheScope":"public"`) {
+		t.Fatalf("tools/list: %+v", r)
+	}
+	get := mcpPost("", "", alice)
+	get.HTTPMethod = http.MethodGet
+	if r := f.invoke(get); r.Status != 405 {
+		t.Fatalf("GET without a session: %+v", r)
 	}
 }

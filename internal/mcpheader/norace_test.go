@@ -1,0 +1,5 @@
+//go:build !race
+
+package mcpheader
+
+const raceEnabled = false
