@@ -48,9 +48,12 @@ unit: ## Go tests only (tests needing npm tools skip when they are missing)
 	$(GO) test -race -count=1 ./...
 
 fuzz: ## run each fuzz target for FUZZTIME executions
-	@set -e; for t in mcp:FuzzDecodeMessage mcp:FuzzScanner mcp:FuzzAppendJSONString mcp:FuzzSSEDecoder mcp:FuzzSSERoundTrip \
+	@set -e; for t in mcp:FuzzDecodeMessage mcp:FuzzAppendJSONString mcp:FuzzSSEDecoder mcp:FuzzSSERoundTrip \
+	    internal/jsonlex:FuzzScanObject internal/jsonlex:FuzzSkipValue internal/jsonlex:FuzzUnquote \
 	    internal/jsonschema:FuzzValidate internal/jsonschema:FuzzCompile server:FuzzPost oauth:FuzzVerify bedrock:FuzzDecodeRecord \
-	    authorizer:FuzzParseMethodARN authorizer:FuzzBearerToken oauth:FuzzParseChallenges; do \
+	    authorizer:FuzzParseMethodARN authorizer:FuzzBearerToken oauth:FuzzParseChallenges \
+	    internal/mcpheader:FuzzDecodeValue internal/mcpheader:FuzzParseToolHeaders internal/mcpheader:FuzzParamsRoundTrip \
+	    internal/reqstate:FuzzOpen internal/reqstate:FuzzParamsDigest; do \
 		pkg=$${t%%:*}; name=$${t#*:}; \
 		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
 		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg; \
