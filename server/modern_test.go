@@ -429,3 +429,13 @@ func TestModernAuth(t *testing.T) {
 		t.Fatalf("alice's retry: %s", r.body)
 	}
 }
+
+// Batches belong to 2025-03-26 sessions; a stateless batch says why it is
+// refused.
+func TestModernBatchRefused(t *testing.T) {
+	env := newEnv(t, testConfig(), HandlerOptions{}, nil)
+	r := env.do(http.MethodPost, "", "["+modernBody(1, "tools/list", "")+"]", modernHeaders("tools/list", ""))
+	if m := r.msg(t); r.status != 400 || m.Error == nil || !strings.Contains(m.Error.Message, "no JSON-RPC batches") {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+}

@@ -36,6 +36,10 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, principal *Princi
 	}
 	if mcp.IsBatch(body) {
 		info.rpcMethod = "batch"
+		if r.Header.Get("Mcp-Session-Id") == "" && mcp.IsModernVersion(r.Header.Get("Mcp-Protocol-Version")) {
+			return h.writeError(w, http.StatusBadRequest, mcp.NullID, mcp.CodeInvalidRequest,
+				"Bad Request: protocol "+mcp.Version20260728+" has no JSON-RPC batches: send one request per POST")
+		}
 		return h.postBatch(w, r, principal, body, info)
 	}
 	msg, err := mcp.DecodeMessage(body)
