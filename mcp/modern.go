@@ -127,3 +127,12 @@ type SubscriptionsAcknowledgedParams struct {
 	Meta          map[string]json.RawMessage `json:"_meta"`
 	Notifications SubscriptionFilter         `json:"notifications"`
 }
+
+// AppendResponseHead appends a success response up to its result, for a
+// caller that writes the result in place (then a closing '}') instead of
+// encoding it into a buffer of its own first.
+func AppendResponseHead(dst []byte, id ID) []byte {
+	dst = append(dst, `{"jsonrpc":"2.0","id":`...)
+	dst = appendID(dst, id)
+	return append(dst, `,"result":`...)
+}

@@ -38,6 +38,7 @@ type Call struct {
 	missing  []string   // capabilities a handler needed and the request did not declare
 	cache    *cacheHint // set by CacheResult
 	memory   map[string]json.RawMessage
+	pre      *mcp.CallToolParams // tools/call params the transport has read already
 }
 
 // ErrNotConnected is returned when a message cannot be delivered because the

@@ -111,9 +111,14 @@ func jsonTypeName(kind string) string {
 }
 
 func (s *Server) callTool(ctx context.Context, c *Call, params json.RawMessage) (any, error) {
-	p, err := decodeCallToolParams(params)
-	if err != nil {
-		return nil, err
+	var p mcp.CallToolParams
+	if c.pre != nil {
+		p = *c.pre
+	} else {
+		var err error
+		if p, err = decodeCallToolParams(params); err != nil {
+			return nil, err
+		}
 	}
 	s.mu.RLock()
 	e := s.toolIndex[p.Name]

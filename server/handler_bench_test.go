@@ -16,6 +16,14 @@ package server
 // net/http itself does per request on a real connection (reading and
 // parsing the request, the response writer, bufio), which the loopback
 // measurement (test/bench/loadgen) includes for both servers alike.
+//
+// BenchmarkToolsCallGreetStateless (and its Parallel variant) is the same
+// measurement for a stateless request of revision 2026-07-28: no
+// initialize and no session, the headers MCP-Protocol-Version, Mcp-Method
+// and Mcp-Name on every POST, and params._meta naming the protocol
+// version, the client's capabilities and the client. Every row, harness and
+// bare included, gets those very bytes, so the Stateless rows set beside
+// the session-era ones show what the era changes per call.
 
 import (
 	"bytes"
@@ -128,6 +136,21 @@ func benchHeaders(h http.Header, session string) {
 	}
 }
 
+// benchModernMeta is the params._meta of a stateless (2026-07-28)
+// request, spliced into params after the arguments.
+const benchModernMeta = `,"_meta":{"` + mcp.MetaProtocolVersion + `":"` + mcp.Version20260728 + `","` +
+	mcp.MetaClientCapabilities + `":{},"` + mcp.MetaClientInfo + `":{"name":"bench","version":"1"}}`
+
+// benchStatelessHeaders are the headers of a stateless tools/call of greet:
+// no session, the protocol version, and the method and tool name mirrored
+// from the body.
+func benchStatelessHeaders(h http.Header) {
+	benchHeaders(h, "")
+	h["Mcp-Protocol-Version"] = []string{mcp.Version20260728}
+	h["Mcp-Method"] = []string{mcp.MethodToolsCall}
+	h["Mcp-Name"] = []string{"greet"}
+}
+
 // benchInitialize starts a session through h and returns its id.
 func benchInitialize(tb testing.TB, h http.Handler) string {
 	tb.Helper()
@@ -150,7 +173,8 @@ func benchInitialize(tb testing.TB, h http.Handler) string {
 }
 
 // benchCaller makes tools/call requests of one session in the benchmark
-// harness (see the top of the file for what it costs).
+// harness (see the top of the file for what it costs), or stateless
+// requests that belong to no session.
 type benchCaller struct {
 	h       http.Handler
 	tmpl    *http.Request
@@ -162,6 +186,11 @@ type benchCaller struct {
 	want    []byte
 	wantID  []byte
 	checkID bool
+	meta    string // benchModernMeta for a stateless caller, else ""
+	// wantModern is what a stateless answer of our handler must hold (the
+	// modern result shape), so that a request handled as session-era
+	// cannot pass unnoticed; nil for the harness and bare.
+	wantModern []byte
 }
 
 func newBenchCaller(h http.Handler, session, name string, checkID bool) *benchCaller {
@@ -171,6 +200,18 @@ func newBenchCaller(h http.Handler, session, name string, checkID bool) *benchCa
 		want: []byte(`"text":"Hello, ` + name + `!"`), checkID: checkID}
 }
 
+// newStatelessBenchCaller makes stateless tools/call requests of greet;
+// modern says h is our Handler, whose answers must be modern results.
+func newStatelessBenchCaller(h http.Handler, name string, checkID, modern bool) *benchCaller {
+	c := newBenchCaller(h, "", name, checkID)
+	benchStatelessHeaders(c.tmpl.Header)
+	c.meta = benchModernMeta
+	if modern {
+		c.wantModern = []byte(`"result":{"resultType":"complete",`)
+	}
+	return c
+}
+
 // call serves one tools/call and reports whether the answer is right.
 func (c *benchCaller) call() bool {
 	c.next++
@@ -178,7 +219,9 @@ func (c *benchCaller) call() bool {
 	b = strconv.AppendInt(b, c.next, 10)
 	b = append(b, `,"method":"tools/call","params":{"name":"greet","arguments":{"name":"`...)
 	b = append(b, c.want[len(`"text":"Hello, `):len(c.want)-2]...)
-	b = append(b, `"}}}`...)
+	b = append(b, `"}`...)
+	b = append(b, c.meta...)
+	b = append(b, `}}`...)
 	c.buf = b
 	c.body.Reset(b)
 
@@ -192,6 +235,9 @@ func (c *benchCaller) call() bool {
 
 	out := c.w.body.Bytes()
 	if c.w.status != http.StatusOK || !bytes.Contains(out, c.want) {
+		return false
+	}
+	if c.wantModern != nil && !bytes.Contains(out, c.wantModern) {
 		return false
 	}
 	if c.checkID {
@@ -213,7 +259,7 @@ func (d benchDrainHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type benchCase struct {
 	name    string
-	handler func(testing.TB) (http.Handler, bool) // the handler, and whether it keeps sessions
+	handler func(testing.TB) (http.Handler, bool) // the handler, and whether it is ours (it keeps sessions)
 }
 
 var benchCases = []benchCase{
@@ -225,16 +271,26 @@ var benchCases = []benchCase{
 	{"LogRequests=true", func(tb testing.TB) (http.Handler, bool) { return newBenchHandler(tb, true), true }},
 }
 
-// BenchmarkToolsCallGreet is one session calling greet, serially.
-func BenchmarkToolsCallGreet(b *testing.B) {
+// benchNewCaller makes the caller of one benchmark client: a session-era
+// session (initialized first on our handler), or a stateless client.
+func benchNewCaller(tb testing.TB, bc benchCase, h http.Handler, ours, stateless bool, name string) *benchCaller {
+	checkID := bc.name != "harness"
+	if stateless {
+		return newStatelessBenchCaller(h, name, checkID, ours)
+	}
+	id := ""
+	if ours {
+		id = benchInitialize(tb, h)
+	}
+	return newBenchCaller(h, id, name, checkID)
+}
+
+// benchSerial is one client calling greet, serially, for every benchCase.
+func benchSerial(b *testing.B, stateless bool) {
 	for _, bc := range benchCases {
 		b.Run(bc.name, func(b *testing.B) {
-			h, sessions := bc.handler(b)
-			id := ""
-			if sessions {
-				id = benchInitialize(b, h)
-			}
-			c := newBenchCaller(h, id, "bench", bc.name != "harness")
+			h, ours := bc.handler(b)
+			c := benchNewCaller(b, bc, h, ours, stateless, "bench")
 			if !c.call() {
 				b.Fatalf("bad answer: %d %s", c.w.status, c.w.body.Bytes())
 			}
@@ -249,26 +305,22 @@ func BenchmarkToolsCallGreet(b *testing.B) {
 	}
 }
 
-// BenchmarkToolsCallGreetParallel is 16 sessions (at least: one per
-// goroutine) calling greet concurrently.
-func BenchmarkToolsCallGreetParallel(b *testing.B) {
+// benchParallel is 16 clients (at least: one per goroutine) calling greet
+// concurrently, for every benchCase.
+func benchParallel(b *testing.B, stateless bool) {
 	const sessions = 16
 	for _, bc := range benchCases {
 		b.Run(bc.name, func(b *testing.B) {
-			h, keeps := bc.handler(b)
+			h, ours := bc.handler(b)
 			procs := runtime.GOMAXPROCS(0)
 			par := (sessions + procs - 1) / procs
 			callers := make([]*benchCaller, par*procs)
 			for i := range callers {
-				id := ""
-				if keeps {
-					id = benchInitialize(b, h)
-				}
 				name := "s" + strconv.Itoa(i)
 				if bc.name == "harness" {
 					name = "bench" // its answer is fixed
 				}
-				callers[i] = newBenchCaller(h, id, name, bc.name != "harness")
+				callers[i] = benchNewCaller(b, bc, h, ours, stateless, name)
 			}
 			var next atomic.Int32
 			b.SetParallelism(par)
@@ -286,6 +338,21 @@ func BenchmarkToolsCallGreetParallel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkToolsCallGreet is one session calling greet, serially.
+func BenchmarkToolsCallGreet(b *testing.B) { benchSerial(b, false) }
+
+// BenchmarkToolsCallGreetParallel is 16 sessions (at least: one per
+// goroutine) calling greet concurrently.
+func BenchmarkToolsCallGreetParallel(b *testing.B) { benchParallel(b, false) }
+
+// BenchmarkToolsCallGreetStateless is one client calling greet serially
+// with stateless (2026-07-28) requests: no initialize, no session.
+func BenchmarkToolsCallGreetStateless(b *testing.B) { benchSerial(b, true) }
+
+// BenchmarkToolsCallGreetStatelessParallel is 16 stateless clients (at
+// least: one per goroutine) calling greet concurrently.
+func BenchmarkToolsCallGreetStatelessParallel(b *testing.B) { benchParallel(b, true) }
 
 // TestConcurrentSessionsNoLeak runs many sessions at once over real
 // loopback HTTP, then ends them and checks that nothing is left behind:

@@ -51,14 +51,19 @@ var ErrInputRequired = errors.New("input required from the client: the request e
 
 // inputRound is a stateless-era request's view of its inputs.
 type inputRound struct {
-	answers  map[string]json.RawMessage // from requestState and inputResponses
-	used     map[string]json.RawMessage // answers the handler consumed, for the next requestState
-	asked    map[string]mcp.InputRequest
-	memory   map[string]json.RawMessage // Remember/Recall, carried in requestState
-	counter  int
-	binding  reqstate.Binding
-	allowed  bool // the method may answer input_required
-	verified bool // the request carried a valid requestState
+	answers map[string]json.RawMessage // from requestState and inputResponses
+	used    map[string]json.RawMessage // answers the handler consumed, for the next requestState
+	asked   map[string]mcp.InputRequest
+	memory  map[string]json.RawMessage // Remember/Recall, carried in requestState
+	counter int
+	allowed bool // the method may answer input_required
+	// What requestState is bound to. The digest of the parameters costs
+	// more than the rest of a tools/call, so it is computed only when a
+	// state is opened or sealed.
+	principal, method string
+	params            []byte
+	binding           *reqstate.Binding
+	verified          bool // the request carried a valid requestState
 }
 
 // statePayload is what requestState seals.
@@ -76,37 +81,36 @@ func canAskInput(method string) bool {
 // inputResponses. A requestState that fails verification, has expired, or
 // was used before is an error (-32602); unknown keys are kept but never
 // read; an answer the handler cannot decode counts as missing.
-func (h *Handler) openInputs(ctx context.Context, principal *Principal, method string, params []byte, p *modernParams) (*inputRound, error) {
-	in := &inputRound{allowed: canAskInput(method)}
+func (h *Handler) openInputs(ctx context.Context, in *inputRound, principal *Principal, method string, params []byte, p *modernParams) error {
+	*in = inputRound{allowed: canAskInput(method), principal: principal.Key(), method: method, params: params}
 	if !in.allowed {
 		if p.hasState || p.inputResponses != nil {
-			return nil, mcp.Errorf(mcp.CodeInvalidParams, "invalid params: %s takes no inputResponses or requestState (only tools/call, prompts/get and resources/read do)", method)
+			return mcp.Errorf(mcp.CodeInvalidParams, "invalid params: %s takes no inputResponses or requestState (only tools/call, prompts/get and resources/read do)", method)
 		}
-		return in, nil
+		return nil
 	}
-	in.binding = reqstate.Binding{Principal: principal.Key(), Method: method, Digest: reqstate.ParamsDigest(method, params)}
 	if p.hasState {
-		st, err := h.states.Open(p.requestState, in.binding)
+		st, err := h.states.Open(p.requestState, in.bind())
 		if err != nil {
-			return nil, stateError(err)
+			return stateError(err)
 		}
 		if err := h.ledger.Consume(ctx, st.ID, st.Expires); err != nil {
 			if errors.Is(err, reqstate.ErrReplayed) {
-				return nil, mcp.Errorf(mcp.CodeInvalidParams, "invalid params: requestState was already used; retry the original request without it")
+				return mcp.Errorf(mcp.CodeInvalidParams, "invalid params: requestState was already used; retry the original request without it")
 			}
 			h.log.Error("request state ledger unavailable", "error", err)
-			return nil, mcp.Errorf(mcp.CodeInternalError, "the server cannot check requestState now; retry later")
+			return mcp.Errorf(mcp.CodeInternalError, "the server cannot check requestState now; retry later")
 		}
 		var sp statePayload
 		if err := json.Unmarshal(st.Payload, &sp); err != nil {
-			return nil, stateError(err)
+			return stateError(err)
 		}
 		in.answers, in.memory, in.verified = sp.Answers, sp.Memory, true
 	}
 	if p.inputResponses != nil {
 		var fresh map[string]json.RawMessage
 		if err := json.Unmarshal(p.inputResponses, &fresh); err != nil {
-			return nil, mcp.Errorf(mcp.CodeInvalidParams, "invalid params: inputResponses must be an object of answers")
+			return mcp.Errorf(mcp.CodeInvalidParams, "invalid params: inputResponses must be an object of answers")
 		}
 		if in.answers == nil {
 			in.answers = make(map[string]json.RawMessage, len(fresh))
@@ -115,7 +119,15 @@ func (h *Handler) openInputs(ctx context.Context, principal *Principal, method s
 			in.answers[k] = v // a fresh answer wins over one carried in the state
 		}
 	}
-	return in, nil
+	return nil
+}
+
+// bind returns what the request's requestState is bound to.
+func (in *inputRound) bind() reqstate.Binding {
+	if in.binding == nil {
+		in.binding = &reqstate.Binding{Principal: in.principal, Method: in.method, Digest: reqstate.ParamsDigest(in.method, in.params)}
+	}
+	return *in.binding
 }
 
 func stateError(err error) *mcp.Error {
@@ -173,7 +185,7 @@ func (h *Handler) inputRequired(in *inputRound) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	token, err := h.states.Seal(in.binding, payload)
+	token, err := h.states.Seal(in.bind(), payload)
 	if err != nil {
 		return nil, fmt.Errorf("sealing requestState: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"sync"
 	"time"
 
 	"mcplambda/internal/jsonlex"
@@ -125,22 +126,35 @@ func (h *Handler) encodeModern(id mcp.ID, method string, result any, err error, 
 		return mcp.AppendErrorResponse(nil, id, rpcErr), errorStatus(rpcErr.Code)
 	}
 	resultType := mcp.ResultComplete
-	var raw []byte
+	buf := resultPool.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= 64<<10 {
+			resultPool.Put(buf)
+		}
+	}()
+	raw := (*buf)[:0]
 	switch r := result.(type) {
 	case *mcp.InputRequiredResult:
 		resultType, hint = mcp.ResultInputRequired, nil // interim results are never cached
 		raw, err = json.Marshal(r)
 	case mcp.JSONAppender:
-		raw, err = r.AppendJSON(make([]byte, 0, 256))
+		raw, err = r.AppendJSON(raw)
 	default:
 		raw, err = json.Marshal(result)
 	}
+	*buf = raw[:0]
 	if err != nil || jsonlex.TypeOf(bytes.TrimSpace(raw)) != jsonlex.Object {
 		h.log.Error("result not encodable", "rpc_method", method, "error", err)
 		return mcp.AppendErrorResponse(nil, id, &mcp.Error{Code: mcp.CodeInternalError, Message: "internal error: the result could not be encoded"}), http200
 	}
-	out := decorateResult(make([]byte, 0, len(raw)+len(h.serverInfo)+96), raw, resultType, hint, h.serverInfo)
-	return mcp.AppendResponse(make([]byte, 0, len(out)+len(id.String())+len(`{"jsonrpc":"2.0","id":,"result":}`)+1), id, out), http200
+	// +1: the newline added in JSON mode.
+	out := mcp.AppendResponseHead(make([]byte, 0, len(raw)+len(h.serverInfo)+len(id.String())+160), id)
+	out = decorateResult(out, raw, resultType, hint, h.serverInfo)
+	return append(out, '}'), http200
 }
+
+// resultPool holds the buffers results are encoded into before they are
+// decorated into the response.
+var resultPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 const http200 = 200

@@ -2,8 +2,10 @@
 // start-to-first-initialize, tools/call of greet per second (one session,
 // then N concurrent sessions), the server's CPU time per call (from
 // /proc/<pid>/stat), client-side latency, and optionally a 1,000-session
-// concurrency check. Each server runs in its own process, pinned with
-// taskset to one core while the load generator is pinned to another.
+// concurrency check. The stateless rows make the same calls as stateless
+// requests of protocol 2026-07-28 (no initialize, no session). Each server
+// runs in its own process, pinned with taskset to one core while the load
+// generator is pinned to another.
 //
 //	go run ./test/bench/loadgen -server bare=bin/bench-bare -server ours=bin/mcp-server -concurrency-test
 //
@@ -38,6 +40,26 @@ const pinnedEnv = "MCPBENCH_LOADGEN_PINNED"
 
 // protocolVersion is what the load generator asks for in initialize.
 const protocolVersion = "2025-11-25"
+
+// statelessVersion is the protocol of the stateless rows: every request
+// names it in its MCP-Protocol-Version header and in params._meta, and
+// needs neither initialize nor a session.
+const statelessVersion = "2026-07-28"
+
+// statelessMeta is the params._meta of a stateless request, spliced into
+// params after the arguments.
+const statelessMeta = `,"_meta":{"io.modelcontextprotocol/protocolVersion":"` + statelessVersion +
+	`","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"mcp-loadgen","version":"1"}}`
+
+// statelessHeaders are the headers of a stateless tools/call of greet
+// beyond Content-Type and Accept: the protocol version, and the method and
+// tool name mirrored from the body. Every request of a stateless session
+// is such a call.
+var statelessHeaders = [][2]string{
+	{"MCP-Protocol-Version", statelessVersion},
+	{"Mcp-Method", "tools/call"},
+	{"Mcp-Name", "greet"},
+}
 
 type serverSpec struct{ label, path string }
 
@@ -89,6 +111,7 @@ type options struct {
 	concCalls       int
 	quietVariant    bool
 	oauth           bool
+	stateless       bool
 	jsonOut         bool
 	enforce         bool
 	keepLogs        bool
@@ -104,11 +127,24 @@ type target struct {
 	// OAuth rows run with AUTH_METHOD=oauth and send a bearer token (its
 	// own per session) on every request.
 	OAuth bool `json:"oauth,omitempty"`
-	// primary rows get the concurrency test; LOG_REQUESTS=false and oauth
-	// variants do not.
+	// Stateless rows run the server as its base row does, but each session
+	// is only a connection sending stateless tools/call requests (protocol
+	// 2026-07-28): no initialize, no notifications/initialized, no DELETE.
+	// Their CPU/call is compared with the "bare stateless" row, bare
+	// answering the very same requests.
+	Stateless bool `json:"stateless,omitempty"`
+	// primary rows get the concurrency test; LOG_REQUESTS=false, stateless
+	// and oauth variants do not.
 	primary bool
-	// base is the label of the row an oauth row is compared with (auth off).
+	// base is the label of the row an oauth row is compared with (auth
+	// off), or that a stateless row is (the session era).
 	base string
+}
+
+// isBare reports whether t runs the reference server (bare, or bare with
+// stateless requests).
+func (t target) isBare() bool {
+	return t.Label == "bare" || t.Stateless && t.base == "bare"
 }
 
 type startStats struct {
@@ -138,6 +174,9 @@ type loadStats struct {
 	P50US          float64 `json:"latency_p50_us"`
 	P99US          float64 `json:"latency_p99_us"`
 	CPURatioVsBare float64 `json:"cpu_per_call_vs_bare,omitempty"`
+	// Stateless rows: CPU/call over that of the same server's session-era
+	// row (base), with the same number of sessions.
+	CPURatioVsSessionEra float64 `json:"cpu_per_call_vs_session_era,omitempty"`
 	// Oauth rows: calls/s over that of the same server with auth off.
 	CallsRatioVsAuthOff float64 `json:"calls_per_sec_vs_auth_off,omitempty"`
 	// With -rounds > 1: the range of CPU/call over the rounds.
@@ -224,8 +263,9 @@ func main() {
 	flag.IntVar(&o.concCalls, "conc-calls", 20, "sequential tools/call per session in the concurrency check")
 	flag.BoolVar(&o.quietVariant, "quiet-row", true, "also measure every non-bare server with LOG_REQUESTS=false")
 	flag.BoolVar(&o.oauth, "oauth", true, "also measure every non-bare server with AUTH_METHOD=oauth, each session sending its own bearer token (signed by an in-process issuer)")
+	flag.BoolVar(&o.stateless, "stateless-row", true, "also measure every server with stateless tools/call requests of protocol "+statelessVersion+" (no initialize, no session; bare gets the same requests)")
 	flag.BoolVar(&o.jsonOut, "json", false, "print the results as JSON on stdout (the table goes to stderr)")
-	flag.BoolVar(&o.enforce, "enforce-targets", false, "exit 2 when a target (CPU/call <= 1.25x bare, start within 5 ms of bare, oauth calls/s >= 80% of auth off) is missed")
+	flag.BoolVar(&o.enforce, "enforce-targets", false, "exit 2 when a target (CPU/call <= 1.25x bare, stateless CPU/call <= 1.15x bare stateless, start within 5 ms of bare, oauth calls/s >= 80% of auth off) is missed")
 	flag.BoolVar(&o.keepLogs, "keep-logs", false, "keep the servers' stderr files")
 	flag.DurationVar(&o.pollInterval, "poll", 200*time.Microsecond, "interval between initialize attempts while a server starts")
 	flag.DurationVar(&o.startupDeadline, "startup-timeout", 10*time.Second, "longest a server may take to answer initialize")
@@ -303,6 +343,22 @@ func main() {
 			}
 		}
 		targets = withQuiet
+	}
+	if o.stateless && slices.ContainsFunc(targets, func(t target) bool { return t.primary && t.Label != "bare" }) {
+		// Each server's stateless row comes after its other rows (before
+		// its oauth row): "bare stateless" is the reference of the others.
+		var withStateless []target
+		var base target
+		for i, t := range targets {
+			if t.primary {
+				base = t
+			}
+			withStateless = append(withStateless, t)
+			if i == len(targets)-1 || targets[i+1].primary {
+				withStateless = append(withStateless, target{Label: base.Label + " stateless", Binary: base.Binary, Env: base.Env, Stateless: true, base: base.Label})
+			}
+		}
+		targets = withStateless
 	}
 	var iss *issuer
 	if o.oauth && slices.ContainsFunc(targets, func(t target) bool { return t.primary && t.Label != "bare" }) {
@@ -477,6 +533,9 @@ type proc struct {
 	// oauth rows: the resource URL tokens are bound to (aud), and the
 	// token of the readiness probe.
 	resource, token string
+	// stateless rows: the readiness probe and every session send stateless
+	// requests.
+	stateless bool
 }
 
 // serverEnv is our environment without the server's configuration, plus
@@ -532,7 +591,7 @@ func (b *bench) start(t target) (*proc, error) {
 	}
 	cmd.Env = serverEnv(t, port)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	p := &proc{cmd: cmd, url: "http://127.0.0.1:" + strconv.Itoa(port) + "/mcp", logPath: logPath, exited: make(chan struct{})}
+	p := &proc{cmd: cmd, url: "http://127.0.0.1:" + strconv.Itoa(port) + "/mcp", logPath: logPath, exited: make(chan struct{}), stateless: t.Stateless}
 	if t.OAuth {
 		p.resource = resourceURL(port)
 		if p.token, err = b.iss.mint(p.resource, "user-ready"); err != nil {
@@ -690,13 +749,15 @@ func (r *row) fail(format string, args ...any) {
 // does not land on one server only.
 func (b *bench) run(rows []*row) {
 	// (a) start to first answered initialize, each on a fresh process.
+	// Not for stateless rows: the same binary with the same environment as
+	// their base row, which has the figure.
 	samples := make([][]time.Duration, len(rows))
 	if b.o.startRuns > 0 {
 		progress("start-to-first-initialize: %d fresh processes per server", b.o.startRuns)
 	}
 	for i := 0; i < b.o.startRuns; i++ {
 		for j, r := range rows {
-			if r.Failed {
+			if r.Failed || r.Stateless {
 				continue
 			}
 			p, err := b.start(r.target)
@@ -794,6 +855,12 @@ func (b *bench) throughput(r *row, tag string) {
 			return
 		}
 	}
+	if r.Stateless && !r.isBare() {
+		if err := checkStateless(p); err != nil {
+			r.fail("%v", err)
+			return
+		}
+	}
 	logBefore := fileSize(p.logPath)
 	progress("%s: serial tools/call, 1 session, %s (+%s warm-up)", tag, b.o.duration, b.o.warmup)
 	serial, errs := b.load(p, 1)
@@ -861,35 +928,72 @@ func pct[T any](sorted []T, p int) T {
 
 // waitReady polls POST initialize every interval until the server answers
 // 200 with a session id, and returns the time since the process was
-// started (taken just before exec).
+// started (taken just before exec). A stateless row's server is polled
+// with a stateless tools/call of greet instead, answered 200 with the
+// greeting.
 func waitReady(p *proc, interval, deadline time.Duration) (time.Duration, error) {
 	tr := &http.Transport{DisableKeepAlives: true, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 2 * time.Second}
-	body := []byte(initBody)
+	what, body := "initialize", []byte(initBody)
+	if p.stateless {
+		what, body = "a stateless tools/call", statelessCallBody(nil, 1, "ready")
+	}
 	for {
 		req, _ := http.NewRequest(http.MethodPost, p.url, bytes.NewReader(body))
 		setHeaders(req.Header, "", p.token)
+		if p.stateless {
+			setStatelessHeaders(req.Header)
+		}
 		resp, err := client.Do(req)
 		if err == nil {
 			rb, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && resp.Header.Get("Mcp-Session-Id") != "" && bytes.Contains(rb, []byte(`"protocolVersion"`)) {
+			switch {
+			case p.stateless && resp.StatusCode == http.StatusOK && bytes.Contains(rb, []byte(`"text":"Hello, ready!"`)):
+				return time.Since(p.started), nil
+			case !p.stateless && resp.StatusCode == http.StatusOK && resp.Header.Get("Mcp-Session-Id") != "" && bytes.Contains(rb, []byte(`"protocolVersion"`)):
 				return time.Since(p.started), nil
 			}
 			if p.token != "" {
-				return 0, fmt.Errorf("initialize with a token answered %d: %.200s; %s", resp.StatusCode, rb, p.logTailNote())
+				return 0, fmt.Errorf("%s with a token answered %d: %.200s; %s", what, resp.StatusCode, rb, p.logTailNote())
 			}
-			return 0, fmt.Errorf("initialize answered %d: %.200s", resp.StatusCode, rb)
+			return 0, fmt.Errorf("%s answered %d: %.200s", what, resp.StatusCode, rb)
 		}
 		if !p.alive() {
 			return 0, fmt.Errorf("the server exited before answering; log: %s", p.logTail())
 		}
 		if time.Since(p.started) > deadline {
-			return 0, fmt.Errorf("no answer to initialize within %s (last error: %v)", deadline, err)
+			return 0, fmt.Errorf("no answer to %s within %s (last error: %v)", what, deadline, err)
 		}
 		time.Sleep(interval)
 	}
+}
+
+// checkStateless makes sure a stateless row measures a server that serves
+// the stateless era: a stateless tools/call must get a modern result
+// (resultType "complete") and no session. A server that answered it as a
+// session-era call (or refused it) would otherwise be measured doing
+// something else.
+func checkStateless(p *proc) error {
+	tr := &http.Transport{DisableKeepAlives: true, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
+	req, _ := http.NewRequest(http.MethodPost, p.url, bytes.NewReader(statelessCallBody(nil, 1, "check")))
+	setHeaders(req.Header, "", p.token)
+	setStatelessHeaders(req.Header)
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("stateless tools/call: %w", err)
+	}
+	rb, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(rb, []byte(`"resultType":"complete"`)) || !bytes.Contains(rb, []byte(`"text":"Hello, check!"`)) ||
+		resp.Header.Get("Mcp-Session-Id") != "" {
+		return fmt.Errorf("a stateless tools/call (protocol %s) answered %d, session id %q: %.200s: the server does not serve stateless requests (use -stateless-row=false for such a binary)",
+			statelessVersion, resp.StatusCode, resp.Header.Get("Mcp-Session-Id"), rb)
+	}
+	return nil
 }
 
 const initBody = `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"` + protocolVersion +
@@ -907,30 +1011,60 @@ func setHeaders(h http.Header, session, token string) {
 	}
 }
 
+// setStatelessHeaders adds the headers of a stateless tools/call of greet.
+func setStatelessHeaders(h http.Header) {
+	for _, kv := range statelessHeaders {
+		h.Set(kv[0], kv[1])
+	}
+}
+
+// callBody appends the body of tools/call of greet for name, with id: a
+// session-era request, or with stateless the _meta of a stateless one.
+func callBody(b []byte, id int64, name string, stateless bool) []byte {
+	b = append(b, `{"jsonrpc":"2.0","id":`...)
+	b = strconv.AppendInt(b, id, 10)
+	b = append(b, `,"method":"tools/call","params":{"name":"greet","arguments":{"name":"`...)
+	b = append(b, name...)
+	b = append(b, `"}`...)
+	if stateless {
+		b = append(b, statelessMeta...)
+	}
+	return append(b, `}}`...)
+}
+
+// statelessCallBody appends the body of a stateless tools/call of greet.
+func statelessCallBody(b []byte, id int64, name string) []byte {
+	return callBody(b, id, name, true)
+}
+
 // session is one MCP client session with its own connection: a
 // net/http Client with its own Transport (keep-alive), or with -client raw
-// a hand-written HTTP/1.1 client on one kept-alive TCP connection.
+// a hand-written HTTP/1.1 client on one kept-alive TCP connection. A
+// stateless session is only that connection: it sends stateless tools/call
+// requests, and is neither initialized nor deleted.
 type session struct {
-	tr     *http.Transport
-	client *http.Client
-	raw    *rawConn
-	url    string
-	name   string
-	token  string // bearer token, or none
-	id     string
-	next   int64
-	body   []byte
-	resp   bytes.Buffer
-	want   []byte
-	idWant []byte
+	tr        *http.Transport
+	client    *http.Client
+	raw       *rawConn
+	url       string
+	name      string
+	token     string // bearer token, or none
+	stateless bool
+	id        string
+	next      int64
+	body      []byte
+	resp      bytes.Buffer
+	want      []byte
+	idWant    []byte
 }
 
 // newSession makes a session; a non-empty token is sent as
-// "Authorization: Bearer token" on every request.
-func newSession(url, name string, raw bool, token string) *session {
-	s := &session{url: url, name: name, token: token, want: []byte(`"text":"Hello, ` + name + `!"`)}
+// "Authorization: Bearer token" on every request, and a stateless session
+// sends stateless requests (see statelessHeaders).
+func newSession(url, name string, raw bool, token string, stateless bool) *session {
+	s := &session{url: url, name: name, token: token, stateless: stateless, want: []byte(`"text":"Hello, ` + name + `!"`)}
 	if raw {
-		s.raw = newRawConn(url, token)
+		s.raw = newRawConn(url, token, stateless)
 		return s
 	}
 	s.tr = &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true, IdleConnTimeout: 90 * time.Second}
@@ -953,6 +1087,9 @@ func (s *session) do(method string, body []byte) (int, string, []byte, error) {
 		return 0, "", nil, err
 	}
 	setHeaders(req.Header, s.id, s.token)
+	if s.stateless {
+		setStatelessHeaders(req.Header)
+	}
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return 0, "", nil, err
@@ -993,11 +1130,7 @@ func (s *session) initialize() error {
 // call makes one tools/call of greet and checks the answer.
 func (s *session) call() error {
 	s.next++
-	b := append(s.body[:0], `{"jsonrpc":"2.0","id":`...)
-	b = strconv.AppendInt(b, s.next, 10)
-	b = append(b, `,"method":"tools/call","params":{"name":"greet","arguments":{"name":"`...)
-	b = append(b, s.name...)
-	b = append(b, `"}}}`...)
+	b := callBody(s.body[:0], s.next, s.name, s.stateless)
 	s.body = b
 	status, _, body, err := s.do(http.MethodPost, b)
 	if err != nil {
@@ -1011,9 +1144,13 @@ func (s *session) call() error {
 	return nil
 }
 
-// delete ends the session and closes its connection.
+// delete ends the session and closes its connection (a stateless session
+// only closes it: it has nothing to end).
 func (s *session) delete() error {
 	defer s.closeConns()
+	if s.stateless {
+		return nil
+	}
 	status, _, body, err := s.do(http.MethodDelete, nil)
 	if err != nil {
 		return fmt.Errorf("DELETE: %w", err)
@@ -1050,7 +1187,9 @@ func (e *errorLog) messages() []string {
 }
 
 // load runs n sessions, each calling tools/call in a loop, and measures a
-// window of b.o.duration after b.o.warmup.
+// window of b.o.duration after b.o.warmup. On a stateless row's server a
+// session is a connection sending stateless requests (no initialize, no
+// DELETE).
 func (b *bench) load(p *proc, n int) (*loadStats, []string) {
 	var errs errorLog
 	sessions := make([]*session, n)
@@ -1063,7 +1202,10 @@ func (b *bench) load(p *proc, n int) (*loadStats, []string) {
 				return nil, []string{err.Error()}
 			}
 		}
-		sessions[i] = newSession(p.url, "s"+strconv.Itoa(i), b.o.client == "raw", token)
+		sessions[i] = newSession(p.url, "s"+strconv.Itoa(i), b.o.client == "raw", token, p.stateless)
+		if p.stateless {
+			continue // no initialize: each request stands alone
+		}
 		if err := sessions[i].initialize(); err != nil {
 			if token != "" {
 				return nil, []string{err.Error() + "; " + p.logTailNote()}
@@ -1161,7 +1303,7 @@ func (b *bench) concurrencyTest(p *proc) (*concStats, []string) {
 	for i := range n {
 		ready.Add(1)
 		wg.Go(func() {
-			s := newSession(p.url, "c"+strconv.Itoa(i), b.o.concClient == "raw", "")
+			s := newSession(p.url, "c"+strconv.Itoa(i), b.o.concClient == "raw", "", false)
 			ready.Done()
 			<-gate
 			if err := s.initialize(); err != nil {
@@ -1194,7 +1336,7 @@ func (b *bench) concurrencyTest(p *proc) (*concStats, []string) {
 	}
 	cs.ServerRSSKB, cs.ServerPeakRSSKB, cs.ServerThreads = procStatus(p.pid)
 	// The server must still serve a new session afterwards.
-	s := newSession(p.url, "after", false, "")
+	s := newSession(p.url, "after", false, "", false)
 	if err := s.initialize(); err != nil {
 		errs.add(fmt.Errorf("after the test: %w", err))
 	} else if err := s.call(); err != nil {
@@ -1210,8 +1352,11 @@ func (b *bench) concurrencyTest(p *proc) (*concStats, []string) {
 // --- report --------------------------------------------------------------
 
 const (
-	cpuRatioLimit    = 1.25
-	startDeltaLimitM = 5.0
+	cpuRatioLimit = 1.25
+	// statelessRatioLimit: a stateless row's CPU/call with -sessions
+	// sessions over bare's answering the same stateless requests.
+	statelessRatioLimit = 1.15
+	startDeltaLimitM    = 5.0
 	// oauthCallsLimit: an oauth row's calls/s with -sessions sessions must
 	// be at least this fraction of the same server's with auth off.
 	oauthCallsLimit = 0.80
@@ -1249,38 +1394,72 @@ func metricRatio(m func(*loadStats) float64, a, b *loadStats, ra, rb []*loadStat
 	return m(a) / m(b)
 }
 
+// compare sets each row's CPU/call beside bare's with the same number of
+// sessions (a stateless row beside "bare stateless", bare answering the
+// same requests), a stateless row's beside its session-era row's, and
+// adds the targets of the rows that are not bare or oauth.
 func compare(rep *report) {
-	var bare *row
+	var bare, bareStateless *row
 	for _, r := range rep.Rows {
-		if r.Label == "bare" {
+		switch {
+		case r.isBare() && !r.Stateless && bare == nil:
 			bare = r
-			break
+		case r.isBare() && r.Stateless && bareStateless == nil:
+			bareStateless = r
 		}
-	}
-	if bare == nil {
-		return
 	}
 	for _, r := range rep.Rows {
-		if bare.Serial != nil && r.Serial != nil {
-			r.Serial.CPURatioVsBare = ratio(r.Serial, bare.Serial, r.SerialRounds, bare.SerialRounds)
+		if r.Stateless {
+			sessionEra(rep, r)
 		}
-		if bare.Concurrent != nil && r.Concurrent != nil {
-			r.Concurrent.CPURatioVsBare = ratio(r.Concurrent, bare.Concurrent, r.ConcurrentRounds, bare.ConcurrentRounds)
+		ref := bare
+		if r.Stateless {
+			ref = bareStateless
 		}
-		if bare.Start != nil && r.Start != nil {
+		if ref == nil {
+			continue
+		}
+		if ref.Serial != nil && r.Serial != nil {
+			r.Serial.CPURatioVsBare = ratio(r.Serial, ref.Serial, r.SerialRounds, ref.SerialRounds)
+		}
+		if ref.Concurrent != nil && r.Concurrent != nil {
+			r.Concurrent.CPURatioVsBare = ratio(r.Concurrent, ref.Concurrent, r.ConcurrentRounds, ref.ConcurrentRounds)
+		}
+		if bare != nil && bare.Start != nil && r.Start != nil {
 			r.StartDeltaMS = r.Start.MedianMS - bare.Start.MedianMS
 		}
-		if r == bare || r.OAuth {
+		if r.isBare() || r.OAuth {
 			continue
 		}
 		if r.Concurrent != nil && r.Concurrent.CPURatioVsBare > 0 {
-			rep.Targets = append(rep.Targets, check{Label: r.Label, What: fmt.Sprintf("server CPU/call, %d sessions, vs bare (x)", r.Concurrent.Sessions),
-				Value: r.Concurrent.CPURatioVsBare, Limit: cpuRatioLimit, Passed: r.Concurrent.CPURatioVsBare <= cpuRatioLimit})
+			what, limit := fmt.Sprintf("server CPU/call, %d sessions, vs bare (x)", r.Concurrent.Sessions), cpuRatioLimit
+			if r.Stateless {
+				what, limit = fmt.Sprintf("server CPU/call, %d sessions, stateless vs bare (x)", r.Concurrent.Sessions), statelessRatioLimit
+			}
+			rep.Targets = append(rep.Targets, check{Label: r.Label, What: what,
+				Value: r.Concurrent.CPURatioVsBare, Limit: limit, Passed: r.Concurrent.CPURatioVsBare <= limit})
 		}
-		if r.Start != nil && bare.Start != nil {
+		if r.Start != nil && bare != nil && bare.Start != nil {
 			rep.Targets = append(rep.Targets, check{Label: r.Label, What: "start-to-first-initialize median minus bare's (ms)",
 				Value: r.StartDeltaMS, Limit: startDeltaLimitM, Passed: r.StartDeltaMS <= startDeltaLimitM})
 		}
+	}
+}
+
+// sessionEra sets a stateless row's CPU/call beside its session-era row's
+// (paired by round like the ratios to bare). No target: a figure.
+func sessionEra(rep *report, r *row) {
+	for _, b := range rep.Rows {
+		if b.Label != r.base || b.Stateless || b.OAuth {
+			continue
+		}
+		if r.Serial != nil && b.Serial != nil {
+			r.Serial.CPURatioVsSessionEra = ratio(r.Serial, b.Serial, r.SerialRounds, b.SerialRounds)
+		}
+		if r.Concurrent != nil && b.Concurrent != nil {
+			r.Concurrent.CPURatioVsSessionEra = ratio(r.Concurrent, b.Concurrent, r.ConcurrentRounds, b.ConcurrentRounds)
+		}
+		return
 	}
 }
 
@@ -1351,6 +1530,34 @@ func printTable(out io.Writer, rep *report) {
 	}
 	w.Flush()
 
+	header := false
+	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for _, r := range rep.Rows {
+		if !r.Stateless {
+			continue
+		}
+		var base *row
+		for _, b := range rep.Rows {
+			if b.Label == r.base && !b.Stateless && !b.OAuth {
+				base = b
+			}
+		}
+		if base == nil {
+			continue
+		}
+		if !header {
+			fmt.Fprintln(w, "\nstateless vs session era\tsessions\tsession-era CPU/call\tstateless CPU/call\tstateless / session era\t")
+			header = true
+		}
+		for _, pair := range [][2]*loadStats{{base.Serial, r.Serial}, {base.Concurrent, r.Concurrent}} {
+			if pair[0] == nil || pair[1] == nil {
+				continue
+			}
+			fmt.Fprintf(w, "%s\t%d\t%.1f us\t%.1f us\t%.2fx\t\n", r.Label, pair[1].Sessions, pair[0].ServerCPUPerCallUS, pair[1].ServerCPUPerCallUS, pair[1].CPURatioVsSessionEra)
+		}
+	}
+	w.Flush()
+
 	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "\nstart to first initialize\truns\tmin\tmedian\tp90\tmax\tmedian vs bare\tlog bytes/call\t")
 	for _, r := range rep.Rows {
@@ -1366,7 +1573,7 @@ func printTable(out io.Writer, rep *report) {
 	}
 	w.Flush()
 
-	header := false
+	header = false
 	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	for _, r := range rep.Rows {
 		c := r.Concurrency
@@ -1383,7 +1590,7 @@ func printTable(out io.Writer, rep *report) {
 	w.Flush()
 
 	if len(rep.Targets) > 0 {
-		fmt.Fprintln(out, "\ntargets (allocations per call: see BenchmarkToolsCallGreet in the go test output)")
+		fmt.Fprintln(out, "\ntargets (allocations per call: see BenchmarkToolsCallGreet and BenchmarkToolsCallGreetStateless in the go test output)")
 		for _, c := range rep.Targets {
 			verdict := "ok"
 			if !c.Passed {

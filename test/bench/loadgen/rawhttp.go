@@ -21,6 +21,9 @@ import (
 type rawConn struct {
 	addr, host, path string
 	auth             string // "Authorization: Bearer ...\r\n", or empty
+	// extra are the headers of a stateless connection's requests (each a
+	// "Name: value\r\n" line), or empty.
+	extra string
 
 	c    net.Conn
 	br   *bufio.Reader
@@ -29,8 +32,9 @@ type rawConn struct {
 }
 
 // newRawConn makes a client of URL u; a non-empty token is sent as
-// "Authorization: Bearer token" on every request.
-func newRawConn(u, token string) *rawConn {
+// "Authorization: Bearer token" on every request, and with stateless the
+// headers of a stateless tools/call of greet (statelessHeaders) too.
+func newRawConn(u, token string, stateless bool) *rawConn {
 	pu, err := url.Parse(u)
 	if err != nil {
 		panic(err)
@@ -38,6 +42,11 @@ func newRawConn(u, token string) *rawConn {
 	rc := &rawConn{addr: pu.Host, host: pu.Host, path: pu.RequestURI()}
 	if token != "" {
 		rc.auth = "Authorization: Bearer " + token + "\r\n"
+	}
+	if stateless {
+		for _, kv := range statelessHeaders {
+			rc.extra += kv[0] + ": " + kv[1] + "\r\n"
+		}
 	}
 	return rc
 }
@@ -72,6 +81,7 @@ func (rc *rawConn) do(method, session string, body []byte) (status int, sid stri
 	w = append(w, rc.host...)
 	w = append(w, "\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"...)
 	w = append(w, rc.auth...)
+	w = append(w, rc.extra...)
 	if session != "" {
 		w = append(w, "Mcp-Session-Id: "...)
 		w = append(w, session...)
