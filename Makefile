@@ -50,7 +50,7 @@ unit: ## Go tests only (tests needing npm tools skip when they are missing)
 fuzz: ## run each fuzz target for FUZZTIME executions
 	@set -e; for t in mcp:FuzzDecodeMessage mcp:FuzzAppendJSONString mcp:FuzzSSEDecoder mcp:FuzzSSERoundTrip \
 	    internal/jsonlex:FuzzScanObject internal/jsonlex:FuzzSkipValue internal/jsonlex:FuzzUnquote \
-	    internal/jsonschema:FuzzValidate internal/jsonschema:FuzzCompile server:FuzzPost oauth:FuzzVerify bedrock:FuzzDecodeRecord \
+	    internal/jsonschema:FuzzValidate internal/jsonschema:FuzzCompile server:FuzzPost server:FuzzPostModern oauth:FuzzVerify bedrock:FuzzDecodeRecord \
 	    authorizer:FuzzParseMethodARN authorizer:FuzzBearerToken oauth:FuzzParseChallenges \
 	    internal/mcpheader:FuzzDecodeValue internal/mcpheader:FuzzParseToolHeaders internal/mcpheader:FuzzParamsRoundTrip \
 	    internal/reqstate:FuzzOpen internal/reqstate:FuzzParamsDigest; do \

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -438,4 +440,64 @@ func TestModernBatchRefused(t *testing.T) {
 	if m := r.msg(t); r.status != 400 || m.Error == nil || !strings.Contains(m.Error.Message, "no JSON-RPC batches") {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
+}
+
+// FuzzPostModern throws arbitrary stateless requests (body, Mcp-Method and
+// Mcp-Name) at the handler: no panic, a status the stateless era uses, a
+// JSON body whenever there is one, and never a session.
+func FuzzPostModern(f *testing.F) {
+	seeds := []struct{ body, method, name string }{
+		{modernBody(1, "tools/call", `"name":"echo","arguments":{"text":"x"}`), "tools/call", "echo"},
+		{modernBody(1, "tools/call", `"name":"ask","arguments":{},"inputResponses":{"a":{"action":"accept"}},"requestState":"AQ"`), "tools/call", "ask"},
+		{modernBody(1, "resources/read", `"uri":"test://r"`), "resources/read", "test://r"},
+		{modernBody(1, "server/discover", ""), "server/discover", ""},
+		{modernBody(1, "prompts/get", `"name":"p","arguments":{"who":"a"}`), "prompts/get", "=?base64?cA==?="},
+		{strings.Replace(modernBody(1, "tools/list", ""), "2026-07-28", "1900-01-01", 1), "tools/list", ""},
+		{`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{}}}`, "tools/list", ""},
+		{`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":7}}}`, "tools/list", ""},
+		{`[` + modernBody(1, "tools/list", "") + `]`, "tools/list", ""},
+		{`{`, "", ""},
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s.body), s.method, s.name)
+	}
+	srv := New(Options{})
+	mustAddTool(f, srv, mcp.Tool{Name: "echo", InputSchema: json.RawMessage(`{"type":"object","properties":{"text":{"type":"string","x-mcp-header":"Text"}}}`)},
+		func(_ context.Context, _ *Call, a json.RawMessage) (*mcp.CallToolResult, error) {
+			return mcp.ToolText(string(a)), nil
+		})
+	mustAddTool(f, srv, mcp.Tool{Name: "ask"}, func(ctx context.Context, c *Call, _ json.RawMessage) (*mcp.CallToolResult, error) {
+		var r mcp.ElicitResult
+		if err := c.Ask(ctx, Input{Key: "a", Method: mcp.MethodElicitationCreate, Params: &mcp.ElicitParams{Message: "?"}, Result: &r}); err != nil {
+			return nil, err
+		}
+		return mcp.ToolText(r.Action), nil
+	})
+	cfg := testConfig()
+	cfg.RequestTimeout = time.Second
+	h := NewHandler(srv, cfg, HandlerOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	defer h.Close()
+	f.Fuzz(func(t *testing.T, body []byte, method, name string) {
+		r := newPost(string(body), "")
+		r.Header.Set("MCP-Protocol-Version", mcp.Version20260728)
+		if method != "" {
+			r.Header["Mcp-Method"] = []string{method}
+		}
+		if name != "" {
+			r.Header["Mcp-Name"] = []string{name}
+		}
+		rec := newRecorder()
+		h.ServeHTTP(rec, r)
+		switch rec.code {
+		case 200, 202, 400, 404, 413:
+		default:
+			t.Fatalf("status %d for %q", rec.code, body)
+		}
+		if rec.Header().Get("Mcp-Session-Id") != "" {
+			t.Fatalf("a stateless request minted a session: %q", body)
+		}
+		if rec.body.Len() > 0 && rec.Header().Get("Content-Type") == "application/json" && !json.Valid(rec.body.Bytes()) {
+			t.Fatalf("invalid JSON answer %q", rec.body.Bytes())
+		}
+	})
 }
