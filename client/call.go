@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 
+	"mcplambda/internal/mcpheader"
 	"mcplambda/mcp"
 )
 
@@ -30,6 +32,15 @@ func (c *Client) Call(ctx context.Context, method string, params any, result any
 	}
 	rctx, cancel := c.requestContext(ctx, method)
 	defer cancel()
+	if sess := c.session(); sess.modern {
+		// Stateless: ending the request's context closes its stream, which
+		// is the cancellation; there is no notifications/cancelled.
+		err := c.callModern(rctx, method, params, result, cfg, sess)
+		if err != nil && rctx.Err() != nil {
+			err = c.contextError(rctx, err)
+		}
+		return err
+	}
 	id := mcp.IntID(c.nextID.Add(1))
 	if cfg.progress != nil {
 		token := id.String()
@@ -103,6 +114,30 @@ func (c *Client) cancelRemote(id mcp.ID, method string, why error) {
 	})
 }
 
+// notifyModern POSTs a notification in the stateless era, with _meta and
+// the standard headers as on requests.
+func (c *Client) notifyModern(ctx context.Context, method string, params any, sess session) error {
+	raw, err := c.modernParams(params, sess, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", method, err)
+	}
+	body, err := mcp.AppendRequest(nil, mcp.ID{}, method, raw)
+	if err != nil {
+		return err
+	}
+	hdr := http.Header{}
+	mcpheader.SetStandard(hdr, method, "")
+	resp, err := c.send(ctx, httpReq{verb: http.MethodPost, rpcMethod: method, body: body, sess: sess, hdr: hdr})
+	if err != nil {
+		return c.contextError(ctx, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return errorFromResponse(resp)
+	}
+	drain(resp)
+	return nil
+}
+
 // Notify sends a notification, re-initializing once if the server forgot
 // the session.
 func (c *Client) Notify(ctx context.Context, method string, params any) error {
@@ -111,11 +146,14 @@ func (c *Client) Notify(ctx context.Context, method string, params any) error {
 	}
 	rctx, cancel := c.requestContext(ctx, method)
 	defer cancel()
+	sess := c.session()
+	if sess.modern {
+		return c.notifyModern(rctx, method, params, sess)
+	}
 	body, err := mcp.AppendRequest(nil, mcp.ID{}, method, params)
 	if err != nil {
 		return err
 	}
-	sess := c.session()
 	err = c.postNoAnswer(rctx, method, body, sess)
 	if errors.Is(err, errSessionNotFound) {
 		if err = c.reinitialize(rctx, sess.id); err != nil {

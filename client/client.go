@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"mcplambda/internal/mcpheader"
 	"mcplambda/mcp"
 )
 
@@ -23,9 +24,17 @@ type Options struct {
 	HTTPClient *http.Client // nil: a client with dial and TLS timeouts and no overall timeout (streams are long)
 	Auth       Authorizer   // nil: no credentials
 	ClientInfo mcp.Implementation
-	// ProtocolVersion is the revision requested at initialize; default the
-	// newest session-era revision.
+	// ProtocolVersion is the revision to speak. A session-era revision
+	// (2025-03-26 to 2025-11-25) is requested at initialize, as is the
+	// newest one when ProtocolVersion is empty and Negotiate is false.
+	// "2026-07-28" (mcp.Version20260728) forces the stateless era: Connect
+	// sends server/discover and never falls back to initialize.
 	ProtocolVersion string
+	// Negotiate, with ProtocolVersion empty, lets Connect detect the
+	// server's era: it probes with server/discover, uses the stateless era
+	// if the server speaks it, and falls back to initialize (the session
+	// era) when the answer is not a recognized stateless-era one.
+	Negotiate bool
 	// RequestTimeout bounds each request; 0 means 60s, <0 means none.
 	RequestTimeout time.Duration
 	// OnNotification receives every server notification (logging, progress,
@@ -96,6 +105,11 @@ type session struct {
 	id      string
 	version string
 	init    mcp.InitializeResult
+	// modern: the stateless era (no id; every request carries version,
+	// capabilities and client info). discover is what server/discover
+	// answered.
+	modern   bool
+	discover mcp.DiscoverResult
 }
 
 // Client is a connection to one MCP server. It is safe for concurrent use.
@@ -122,6 +136,14 @@ type Client struct {
 	// re-initialization stays transparent.
 	logLevel mcp.LoggingLevel
 	subs     map[string]bool
+	// toolHeaders are the x-mcp-header parameters of each tool, by name,
+	// from the last ListTools in the stateless era.
+	toolHeaders map[string][]mcpheader.Param
+	// The stateless era's subscriptions/listen stream (listen.go).
+	listenRunning bool
+	listenRestart bool               // the stream is being reopened with a new filter
+	listenCancel  context.CancelFunc // ends the current stream
+	listenWaiters []chan listenAck   // Subscribe/Unsubscribe waiting for the next acknowledgement
 
 	reinitMu sync.Mutex
 
@@ -136,6 +158,8 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("mcp client: invalid server URL %q: want http(s)://host/path", opts.URL)
 	}
+	probe := opts.Negotiate && opts.ProtocolVersion == ""
+	forceModern := mcp.IsModernVersion(opts.ProtocolVersion)
 	if opts.ProtocolVersion == "" {
 		opts.ProtocolVersion = mcp.LatestVersion
 	}
@@ -169,18 +193,41 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 
-	ictx, cancel := c.requestContext(ctx, mcp.MethodInitialize)
-	sess, err := c.initialize(ictx)
-	if err != nil {
-		err = c.contextError(ictx, err)
+	var sess session
+	err = errLegacyServer
+	if probe || forceModern {
+		dctx, cancel := c.requestContext(ctx, mcp.MethodServerDiscover)
+		sess, err = c.discover(dctx)
+		if err != nil && !errors.Is(err, errLegacyServer) {
+			err = c.contextError(dctx, err)
+		}
+		cancel()
+		if forceModern && errors.Is(err, errLegacyServer) {
+			err = fmt.Errorf("the server does not speak the stateless era (%s): %w", mcp.Version20260728, err)
+		}
 	}
-	cancel()
+	if errors.Is(err, errLegacyServer) && !forceModern {
+		if probe {
+			c.log.Debug("mcp server is of the session era; initializing", "probe", err)
+		}
+		ictx, cancel := c.requestContext(ctx, mcp.MethodInitialize)
+		sess, err = c.initialize(ictx)
+		if err != nil {
+			err = c.contextError(ictx, err)
+		}
+		cancel()
+	}
 	if err != nil {
 		c.Disconnect()
 		return nil, err
 	}
 	c.install(sess)
-	if opts.OpenStandaloneStream {
+	if opts.OpenStandaloneStream && sess.modern {
+		c.mu.Lock()
+		c.startListenLocked()
+		c.mu.Unlock()
+	}
+	if opts.OpenStandaloneStream && !sess.modern {
 		c.goAsync(c.standaloneLoop)
 	}
 	return c, nil
@@ -331,11 +378,36 @@ func (c *Client) session() session {
 // SessionID is the current Mcp-Session-Id ("" if the server issued none).
 func (c *Client) SessionID() string { return c.session().id }
 
-// ProtocolVersion is the negotiated protocol revision.
+// ProtocolVersion is the negotiated protocol revision ("2026-07-28" in
+// the stateless era).
 func (c *Client) ProtocolVersion() string { return c.session().version }
 
-// ServerInfo is what the current session's initialize returned.
+// ServerInfo is what the current session's initialize returned. In the
+// stateless era it is assembled from server/discover: ProtocolVersion,
+// Capabilities, Instructions, and ServerInfo from the result's
+// _meta (io.modelcontextprotocol/serverInfo).
 func (c *Client) ServerInfo() mcp.InitializeResult { return c.session().init }
+
+// Era is the protocol era the client speaks with the server.
+type Era string
+
+const (
+	EraSession   Era = "session"   // 2025-03-26 to 2025-11-25: initialize and Mcp-Session-Id
+	EraStateless Era = "stateless" // 2026-07-28: no session; everything in each request
+)
+
+// Era tells which era Connect settled on.
+func (c *Client) Era() Era {
+	if c.session().modern {
+		return EraStateless
+	}
+	return EraSession
+}
+
+// Discovery is what server/discover answered (the zero value in the
+// session era): every revision the server speaks, its capabilities and
+// instructions.
+func (c *Client) Discovery() mcp.DiscoverResult { return c.session().discover }
 
 // goAsync runs fn in a goroutine that Close and Disconnect wait for; it
 // does nothing once the client is closed.

@@ -1,10 +1,36 @@
-// Package client is an MCP client for the Streamable HTTP transport of the
-// session era (protocol revisions 2025-03-26 to 2025-11-25): the initialize
-// handshake, Mcp-Session-Id, JSON and SSE answers, server-to-client
-// requests, the standalone GET stream, resumption with Last-Event-ID,
-// cancellation, transparent re-initialization after a 404, and pluggable
-// authorization. The interactive client (mcp-client, package
-// [mcplambda/client/repl]) is built on it.
+// Package client is an MCP client for the Streamable HTTP transport of both
+// protocol eras:
+//
+//   - the session era (revisions 2025-03-26 to 2025-11-25): the initialize
+//     handshake, Mcp-Session-Id, JSON and SSE answers, server-to-client
+//     requests, the standalone GET stream, resumption with Last-Event-ID,
+//     cancellation, transparent re-initialization after a 404;
+//   - the stateless era (revision 2026-07-28): server/discover, no session,
+//     the protocol version, capabilities and client info in the _meta of
+//     every request, the Mcp-Method, Mcp-Name and Mcp-Param-* headers, and
+//     multi-round-trip (input_required) results;
+//
+// and pluggable authorization for both. The interactive client
+// (mcp-client, package [mcplambda/client/repl]) is built on it.
+//
+// # Choosing the era
+//
+// By default [Connect] speaks the session era, as it always has. With
+// [Options].Negotiate (and ProtocolVersion empty) it first probes with a
+// stateless server/discover request: a result means the stateless era; a
+// recognized stateless-era error (-32020, -32021, -32022, or a 404 whose
+// body is a -32601 error) means a stateless server too, and the error is
+// reported (after retrying -32022 with a revision from data.supported that
+// the client speaks), never papered over by a fallback; any other 4xx
+// answer (400, 404 or 405 without such a body, a session-era JSON-RPC
+// error) means a session-era server, and Connect falls back to initialize.
+// ProtocolVersion "2026-07-28" forces the stateless era (no fallback); a
+// session-era revision forces the session era (no probe). The era is
+// decided once, for the life of the Client: [Client.Era] tells which
+// ([EraSession] or [EraStateless]); in the stateless era
+// [Client.ProtocolVersion] is "2026-07-28", [Client.SessionID] is empty,
+// [Client.Discovery] is the server/discover result and [Client.ServerInfo]
+// is assembled from it (server name and version from its _meta).
 //
 // # Connecting
 //
@@ -25,6 +51,49 @@
 //
 // [Client.SessionID], [Client.ProtocolVersion] and [Client.ServerInfo] (the
 // InitializeResult) describe the session.
+//
+// The rest of this documentation describes the session era unless it says
+// otherwise.
+//
+// # The stateless era
+//
+// Every request carries, in params._meta, io.modelcontextprotocol/
+// protocolVersion, clientCapabilities (declared from the callbacks, as at
+// initialize) and clientInfo, plus progressToken with [WithProgress] and
+// logLevel once [Client.SetLogLevel] was called: there SetLogLevel sends
+// nothing and only sets the level of later requests. The headers
+// MCP-Protocol-Version, Mcp-Method and Mcp-Name are set, and for tools/call
+// the Mcp-Param-* headers the tool's inputSchema declares (x-mcp-header):
+// the client learns them from [Client.ListTools], listing the tools once
+// when it calls a tool it has not seen. ListTools leaves out the tools
+// whose annotations are invalid, with a warning to Options.Logger naming
+// the tool and the reason. There is no session header, no GET stream, no
+// DELETE on Close, no notifications/cancelled (ending the context closes
+// the request's stream, which cancels it) and no resumption; [Client.Ping]
+// sends server/discover. Protocol errors, which the stateless era answers
+// with HTTP 400 or 404, come back as [*RPCError].
+//
+// Change notifications come on a subscriptions/listen stream (a long-lived
+// POST answered with SSE), which replaces the GET stream: it is opened by
+// Options.OpenStandaloneStream (asking for the tools, prompts and
+// resources list_changed notifications) or by [Client.Subscribe], and
+// carries the resources/updated notifications of the subscribed URIs.
+// Only notifications tagged with the stream's subscription id
+// (io.modelcontextprotocol/subscriptionId in _meta) reach
+// Options.OnNotification. Subscribe and [Client.Unsubscribe] reopen the
+// stream with the new filter and wait for the server's
+// notifications/subscriptions/acknowledged; Subscribe fails if the server
+// does not honour the URI. A dropped stream is reopened after a second,
+// and five failures in a row (or a 4xx answer, or an acknowledgement that
+// honours nothing) end the attempt; Options.OnStandaloneStream is told as
+// for the GET stream.
+//
+// A result with resultType "input_required" is answered by the
+// callbacks that answer server requests in the session era (Elicit,
+// Sample, Roots; RequestTimeout pauses meanwhile), and the request is sent
+// again with a new JSON-RPC id, its inputResponses and the requestState
+// echoed unchanged; after 10 rounds the request fails. A callback's error,
+// or a missing callback, fails the request.
 //
 // # Requests
 //

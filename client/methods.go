@@ -42,13 +42,20 @@ func listAll[T any](ctx context.Context, c *Client, method string, items func(ra
 	return all, fmt.Errorf("%s: more than %d pages", method, maxPages)
 }
 
-// ListTools lists every tool, following pagination.
+// ListTools lists every tool, following pagination. In the stateless
+// era, a tool whose x-mcp-header annotations are invalid is left out (and
+// a warning naming it and the reason goes to Options.Logger), and the
+// headers of the others are remembered for CallTool.
 func (c *Client) ListTools(ctx context.Context) ([]mcp.Tool, error) {
-	return listAll(ctx, c, mcp.MethodToolsList, func(raw json.RawMessage) ([]mcp.Tool, string, error) {
+	tools, err := listAll(ctx, c, mcp.MethodToolsList, func(raw json.RawMessage) ([]mcp.Tool, string, error) {
 		var r mcp.ListToolsResult
 		err := json.Unmarshal(raw, &r)
 		return r.Tools, r.NextCursor, err
 	})
+	if err == nil && c.session().modern {
+		tools = c.filterTools(tools)
+	}
+	return tools, err
 }
 
 // ListResources lists every resource, following pagination.
@@ -119,8 +126,15 @@ func (c *Client) GetPrompt(ctx context.Context, name string, args map[string]str
 
 // SetLogLevel sets the lowest level of notifications/message the server
 // sends this session. The level is set again on a session that replaces
-// this one.
+// this one. In the stateless era nothing is sent: the level goes in the
+// _meta of every later request (io.modelcontextprotocol/logLevel).
 func (c *Client) SetLogLevel(ctx context.Context, level mcp.LoggingLevel) error {
+	if c.session().modern {
+		c.mu.Lock()
+		c.logLevel = level
+		c.mu.Unlock()
+		return nil
+	}
 	if err := c.Call(ctx, mcp.MethodLoggingSetLevel, &mcp.SetLevelParams{Level: level}, nil); err != nil {
 		return err
 	}
@@ -130,14 +144,24 @@ func (c *Client) SetLogLevel(ctx context.Context, level mcp.LoggingLevel) error 
 	return nil
 }
 
-// Ping checks that the server answers.
+// Ping checks that the server answers. The stateless era has no ping:
+// there it sends server/discover.
 func (c *Client) Ping(ctx context.Context) error {
+	if c.session().modern {
+		return c.Call(ctx, mcp.MethodServerDiscover, nil, nil)
+	}
 	return c.Call(ctx, mcp.MethodPing, nil, nil)
 }
 
 // Subscribe asks for notifications/resources/updated about uri. The
-// subscription is made again on a session that replaces this one.
+// subscription is made again on a session that replaces this one. In the
+// stateless era the subscriptions/listen stream is (re)opened with uri
+// added, and Subscribe returns once the server acknowledged it (an error
+// if the server does not honour it).
 func (c *Client) Subscribe(ctx context.Context, uri string) error {
+	if c.session().modern {
+		return c.changeSubscription(ctx, uri, true)
+	}
 	if err := c.Call(ctx, mcp.MethodResourcesSubscribe, &mcp.SubscribeParams{URI: uri}, nil); err != nil {
 		return err
 	}
@@ -147,8 +171,12 @@ func (c *Client) Subscribe(ctx context.Context, uri string) error {
 	return nil
 }
 
-// Unsubscribe stops notifications about uri.
+// Unsubscribe stops notifications about uri (in the stateless era, by
+// reopening the subscriptions/listen stream without it).
 func (c *Client) Unsubscribe(ctx context.Context, uri string) error {
+	if c.session().modern {
+		return c.changeSubscription(ctx, uri, false)
+	}
 	if err := c.Call(ctx, mcp.MethodResourcesUnsubscribe, &mcp.SubscribeParams{URI: uri}, nil); err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ type httpReq struct {
 	body        []byte
 	sess        session
 	lastEventID string
+	hdr         http.Header // extra headers (the stateless era's Mcp-Method, Mcp-Name, Mcp-Param-*)
 }
 
 // send performs one HTTP request with credentials, answering auth
@@ -51,6 +52,9 @@ func (c *Client) send(ctx context.Context, r httpReq) (*http.Response, error) {
 		}
 		if r.lastEventID != "" {
 			req.Header.Set("Last-Event-ID", r.lastEventID)
+		}
+		for k, v := range r.hdr {
+			req.Header[k] = v
 		}
 		if c.opts.Auth != nil {
 			if err := c.opts.Auth.Authorize(ctx, req); err != nil {
@@ -96,7 +100,12 @@ func (c *Client) send(ctx context.Context, r httpReq) (*http.Response, error) {
 // or an SSE stream (resuming the stream if it breaks). It also returns the
 // Mcp-Session-Id the answer carried, for initialize.
 func (c *Client) exchange(ctx context.Context, method string, id mcp.ID, body []byte, sess session) (*mcp.Message, string, error) {
-	resp, err := c.send(ctx, httpReq{verb: http.MethodPost, rpcMethod: method, id: id, body: body, sess: sess})
+	return c.exchangeWith(ctx, method, id, body, sess, nil)
+}
+
+// exchangeWith is exchange with extra request headers.
+func (c *Client) exchangeWith(ctx context.Context, method string, id mcp.ID, body []byte, sess session, hdr http.Header) (*mcp.Message, string, error) {
+	resp, err := c.send(ctx, httpReq{verb: http.MethodPost, rpcMethod: method, id: id, body: body, sess: sess, hdr: hdr})
 	if err != nil {
 		return nil, "", err
 	}
@@ -181,6 +190,10 @@ func (c *Client) awaitOnStream(ctx context.Context, method string, id mcp.ID, bo
 				err = io.EOF
 			}
 			lastErr = err
+			if sess.modern {
+				// Stateless-era streams are not resumable.
+				return nil, fmt.Errorf("%s: the server ended the response stream before answering: %w", method, err)
+			}
 			if cur.lastID == "" {
 				return nil, fmt.Errorf("%s: the server ended the response stream before answering, and it cannot be resumed (no event ids): %w", method, err)
 			}
@@ -263,6 +276,12 @@ func (c *Client) readStream(ctx context.Context, body io.ReadCloser, want mcp.ID
 		case mcp.KindNotification:
 			c.handleNotification(m.Method, m.Params, sess)
 		case mcp.KindRequest:
+			if sess.modern {
+				// The stateless era has no server-to-client requests on
+				// streams (they are input_required results).
+				c.log.Debug("mcp server request on a stateless stream ignored", "method", truncate(m.Method, 64))
+				break
+			}
 			c.handleRequest(m, sess)
 		}
 		if ctx.Err() != nil {
