@@ -21,7 +21,8 @@
 // recognized stateless-era error (-32020, -32021, -32022, or a 404 whose
 // body is a -32601 error) means a stateless server too, and the error is
 // reported (after retrying -32022 with a revision from data.supported that
-// the client speaks), never papered over by a fallback; any other 4xx
+// the client speaks, or once with the refused one when data.supported
+// lists it), never papered over by a fallback; any other 4xx
 // answer (400, 404 or 405 without such a body, a session-era JSON-RPC
 // error) means a session-era server, and Connect falls back to initialize.
 // ProtocolVersion "2026-07-28" forces the stateless era (no fallback); a

@@ -52,14 +52,19 @@ func rpcErrorInBody(body string) *RPCError {
 // identifies a session-era server is an error matching errLegacyServer;
 // a recognized stateless-era error is reported as it is, except
 // UnsupportedProtocolVersion, which is retried with a revision from its
-// data.supported that we speak.
+// data.supported that we speak: one not tried yet, else (once) the one
+// just refused when data.supported lists it all the same.
 func (c *Client) discover(ctx context.Context) (session, error) {
 	version := c.opts.ProtocolVersion
 	if !mcp.IsModernVersion(version) {
 		version = mcp.ModernVersions[0]
 	}
 	tried := map[string]bool{}
+	retried := map[string]bool{}
 	for {
+		if tried[version] {
+			retried[version] = true
+		}
 		tried[version] = true
 		sess := session{version: version, modern: true}
 		id := mcp.IntID(c.nextID.Add(1))
@@ -99,7 +104,13 @@ func (c *Client) discover(ctx context.Context) (session, error) {
 			if rpcErr.Code == mcp.CodeUnsupportedProtocolVersion {
 				var data mcp.UnsupportedVersionData
 				_ = json.Unmarshal(rpcErr.Data, &data)
-				if next := pickModern(data.Supported, tried); next != "" {
+				next := pickModern(data.Supported, tried)
+				if next == "" && !retried[version] && slices.Contains(data.Supported, version) {
+					// The server refused the revision it says it
+					// supports: ask once more before giving up.
+					next = version
+				}
+				if next != "" {
 					c.log.Debug("mcp retrying server/discover", "protocol_version", next)
 					version = next
 					continue

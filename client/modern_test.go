@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"mcplambda/mcp"
@@ -61,6 +62,21 @@ func answerDiscover(status int, body string) func(w http.ResponseWriter, r *http
 	}
 }
 
+// firstOnly applies hook to the first request it handles only.
+func firstOnly(hook func(w http.ResponseWriter, r *http.Request, b []byte) bool) func(w http.ResponseWriter, r *http.Request, b []byte) bool {
+	var done atomic.Bool
+	return func(w http.ResponseWriter, r *http.Request, b []byte) bool {
+		if done.Load() {
+			return false
+		}
+		if hook(w, r, b) {
+			done.Store(true)
+			return true
+		}
+		return false
+	}
+}
+
 func TestNegotiation(t *testing.T) {
 	modernErr := func(code int, data string) string {
 		return fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"error":{"code":%d,"message":"no","data":%s}}`, code, data)
@@ -96,6 +112,12 @@ func TestNegotiation(t *testing.T) {
 		{name: "unsupported version with nothing we speak", opts: Options{Negotiate: true},
 			hook:    answerDiscover(400, modernErr(mcp.CodeUnsupportedProtocolVersion, `{"supported":["2099-01-01"],"requested":"2026-07-28"}`)),
 			wantErr: "-32022", probes: 1},
+		{name: "unsupported version listing ours: asked once more", opts: Options{ProtocolVersion: mcp.Version20260728},
+			hook:    firstOnly(answerDiscover(400, modernErr(mcp.CodeUnsupportedProtocolVersion, `{"supported":["2026-07-28"],"requested":"2026-07-28"}`))),
+			wantEra: EraStateless, probes: 2},
+		{name: "unsupported version listing ours, twice: no third try", opts: Options{ProtocolVersion: mcp.Version20260728},
+			hook:    answerDiscover(400, modernErr(mcp.CodeUnsupportedProtocolVersion, `{"supported":["2026-07-28"],"requested":"2026-07-28"}`)),
+			wantErr: "-32022", probes: 2},
 		{name: "forced stateless", opts: Options{ProtocolVersion: mcp.Version20260728}, wantEra: EraStateless, probes: 1},
 		{name: "forced stateless against a session-only server", opts: Options{ProtocolVersion: mcp.Version20260728},
 			hook: answerDiscover(400, "Bad Request"), wantErr: "does not speak the stateless era", probes: 1},

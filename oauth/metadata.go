@@ -37,6 +37,10 @@ type AuthorizationServerMetadata struct {
 	SubjectTypesSupported                  []string `json:"subject_types_supported,omitempty"`
 	IDTokenSigningAlgValuesSupported       []string `json:"id_token_signing_alg_values_supported,omitempty"`
 	ClientIDMetadataDocumentSupported      bool     `json:"client_id_metadata_document_supported,omitempty"`
+	// AuthorizationResponseIssParameterSupported (RFC 9207): the server
+	// puts iss in every authorization response, and a client must refuse
+	// one without it.
+	AuthorizationResponseIssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
 }
 
 // Cognito describes an Amazon Cognito user pool as an authorization server.

@@ -48,6 +48,7 @@ type callbackServer struct {
 	path        string
 	state       string
 	issuer      string
+	requireIss  bool // the server sends iss (RFC 9207): its absence is refused
 	srv         *http.Server
 	listeners   []net.Listener
 	once        sync.Once
@@ -58,7 +59,7 @@ type callbackServer struct {
 // redirect URI naming localhost is served on 127.0.0.1 and, when
 // available, ::1, because browsers may resolve localhost to either; it is
 // never served on other interfaces. Port 0 picks a free port.
-func startCallback(redirectURI, state, issuer string) (*callbackServer, error) {
+func startCallback(redirectURI, state, issuer string, requireIss bool) (*callbackServer, error) {
 	u, err := url.Parse(redirectURI)
 	if err != nil {
 		return nil, fmt.Errorf("OAUTH_REDIRECT_URI %q is not a URL: %w", redirectURI, err)
@@ -70,7 +71,7 @@ func startCallback(redirectURI, state, issuer string) (*callbackServer, error) {
 	if port == "" {
 		port = "80"
 	}
-	cs := &callbackServer{path: u.Path, state: state, issuer: issuer, result: make(chan callbackResult, 1)}
+	cs := &callbackServer{path: u.Path, state: state, issuer: issuer, requireIss: requireIss, result: make(chan callbackResult, 1)}
 	if cs.path == "" {
 		cs.path = "/"
 	}
@@ -152,17 +153,24 @@ func (cs *callbackServer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // check validates the authorization response: state first (an answer to
-// another login is not looked at further), then an error from the server,
-// then the issuer (RFC 9207, against mix-up attacks) and the code.
+// another login is not looked at further), then the issuer (RFC 9207,
+// against mix-up attacks: a present iss must be the recorded issuer, and
+// an absent one is refused when the server advertises sending it), then
+// an error from the server (only shown once the issuer checks out) and
+// the code.
 func (cs *callbackServer) check(q url.Values) callbackResult {
 	if !equalSecret(q.Get("state"), cs.state) {
 		return callbackResult{err: ErrStateMismatch}
 	}
+	iss, ok := q["iss"]
+	if ok && (len(iss) != 1 || iss[0] != cs.issuer) {
+		return callbackResult{err: fmt.Errorf("the callback names issuer %q, not %q: refusing it (possible mix-up attack)", printable(q.Get("iss"), 200), cs.issuer)}
+	}
+	if !ok && cs.requireIss {
+		return callbackResult{err: fmt.Errorf("the callback names no issuer although %s sends one (authorization_response_iss_parameter_supported): refusing it (possible mix-up attack)", cs.issuer)}
+	}
 	if code := q.Get("error"); code != "" {
 		return callbackResult{err: &AuthorizationError{Code: printable(code, 64), Description: printable(q.Get("error_description"), 300)}}
-	}
-	if iss, ok := q["iss"]; ok && (len(iss) != 1 || iss[0] != cs.issuer) {
-		return callbackResult{err: fmt.Errorf("the callback names issuer %q, not %q: refusing it (possible mix-up attack)", printable(q.Get("iss"), 200), cs.issuer)}
 	}
 	code := q.Get("code")
 	if code == "" {

@@ -33,6 +33,10 @@ type Discovery struct {
 	ResourceMetadata    oauth.ProtectedResourceMetadata
 	Issuer              string
 	AuthServer          oauth.AuthorizationServerMetadata
+	// IssParameterSupported is the authorization server's
+	// authorization_response_iss_parameter_supported (RFC 9207): when
+	// set, an authorization response without iss is refused.
+	IssParameterSupported bool
 }
 
 // Discover follows the MCP authorization specification's discovery order:
@@ -107,6 +111,7 @@ func Discover(ctx context.Context, hc *http.Client, mcpURL, resourceMetadataURL 
 	if err != nil {
 		return nil, fmt.Errorf("authorization server metadata of %s: %w", d.Issuer, err)
 	}
+	d.IssParameterSupported = as.AuthorizationResponseIssParameterSupported
 	if err := CheckAuthServer(as); err != nil {
 		return nil, err
 	}

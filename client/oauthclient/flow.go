@@ -414,7 +414,14 @@ func (f *Flow) credentialsFor(tok *Tokens) (clientCredentials, error) {
 //   - the tokens changed since the request was sent (another request
 //     already handled the same refusal);
 //   - 401: the access token was refreshed (once per token), or, if the Flow
-//     is interactive, a login completed;
+//     is interactive, a login completed. The resource's metadata is looked
+//     up again first: when it names another authorization server than the
+//     one that issued the tokens, they are dropped and never refreshed
+//     there, and the login goes to the new server with a client of its
+//     own (registered there; a client registered with the old one is
+//     never presented to it). A configured client (Config.ClientID) is
+//     bound to the server it was set up with, so that case is an error
+//     wrapping ErrLoginRequired that names the new server;
 //   - 403 insufficient_scope: an interactive step-up login for the union of
 //     the current and the challenged scopes completed (at most twice per
 //     scope set).
@@ -476,6 +483,25 @@ func tokenHash(s string) string {
 }
 
 func (f *Flow) onUnauthorized(ctx context.Context, cur *Tokens, ch oauth.Challenge) error {
+	if cur != nil && f.authServerChanged(ctx, cur) {
+		// The resource now names another authorization server: the
+		// tokens, and the client registered with the old one, are bound
+		// to it and must not be presented to the new one. Log in anew
+		// (registering there if need be).
+		f.setTokens(nil)
+		_ = f.store.DeleteTokens(cur.ServerURL, cur.Issuer)
+		if cur.ClientKind == kindConfig {
+			f.mu.Lock()
+			issuer := ""
+			if f.disc != nil {
+				issuer = f.disc.Issuer
+			}
+			f.mu.Unlock()
+			return fmt.Errorf("%w: %s now names the authorization server %s, not %s, with which the configured client %s was used: register a client with %s and set OAUTH_CLIENT_ID to it",
+				ErrLoginRequired, f.server, issuer, cur.Issuer, cur.ClientID, issuer)
+		}
+		cur = nil
+	}
 	f.mu.Lock()
 	refreshedAlready := cur != nil && f.refreshedAt == tokenHash(cur.AccessToken)
 	f.mu.Unlock()
@@ -502,6 +528,22 @@ func (f *Flow) onUnauthorized(ctx context.Context, cur *Tokens, ch oauth.Challen
 		return fmt.Errorf("%w: %s: log in (auth login)", ErrLoginRequired, why)
 	}
 	return f.loginLocked(ctx, nil)
+}
+
+// authServerChanged runs discovery again after the server refused the
+// access token cur and reports whether the resource's protected-resource
+// metadata now names an authorization server other than the one that
+// issued cur. A failed discovery reports no change (the refresh, or the
+// login, that follows says what is wrong).
+func (f *Flow) authServerChanged(ctx context.Context, cur *Tokens) bool {
+	f.mu.Lock()
+	f.disc = nil
+	f.mu.Unlock()
+	d, err := f.discover(ctx)
+	if err != nil || cur.Issuer == "" {
+		return false
+	}
+	return d.Issuer != cur.Issuer
 }
 
 func (f *Flow) stepUp(ctx context.Context, cur *Tokens, ch oauth.Challenge) error {
@@ -597,7 +639,7 @@ func (f *Flow) loginLocked(ctx context.Context, scopes []string) error {
 	}
 	scopes = f.chooseScopes(d, scopes)
 	state, verifier := newState(), newVerifier()
-	cb, err := startCallback(f.cfg.RedirectURI, state, d.Issuer)
+	cb, err := startCallback(f.cfg.RedirectURI, state, d.Issuer, d.IssParameterSupported)
 	if err != nil {
 		return err
 	}

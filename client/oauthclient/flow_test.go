@@ -256,7 +256,7 @@ func TestLoginCallbackChecks(t *testing.T) {
 }
 
 func TestCallbackServerAnswersOnce(t *testing.T) {
-	cs, err := startCallback("http://localhost:0/cb", "st", "https://as.example")
+	cs, err := startCallback("http://localhost:0/cb", "st", "https://as.example", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,9 +290,69 @@ func TestCallbackServerAnswersOnce(t *testing.T) {
 		t.Error("the callback server still answers after the login")
 	}
 	for _, bad := range []string{"https://localhost/cb", "http://example.com/cb", "http://10.0.0.1:8000/cb"} {
-		if _, err := startCallback(bad, "s", "i"); err == nil {
+		if _, err := startCallback(bad, "s", "i", false); err == nil {
 			t.Errorf("startCallback(%s) accepted", bad)
 		}
+	}
+}
+
+func TestCallbackIssuerCheck(t *testing.T) {
+	const issuer = "https://as.example"
+	tests := []struct {
+		name       string
+		query      string
+		requireIss bool
+		wantCode   string // "" means refused
+	}{
+		{"no iss, not advertised", "state=st&code=c", false, "c"},
+		{"no iss, advertised", "state=st&code=c", true, ""},
+		{"right iss, advertised", "state=st&code=c&iss=" + url.QueryEscape(issuer), true, "c"},
+		{"right iss, not advertised", "state=st&code=c&iss=" + url.QueryEscape(issuer), false, "c"},
+		{"wrong iss", "state=st&code=c&iss=https%3A%2F%2Fevil.example", false, ""},
+		{"wrong iss, advertised", "state=st&code=c&iss=https%3A%2F%2Fevil.example", true, ""},
+		{"two iss", "state=st&code=c&iss=" + url.QueryEscape(issuer) + "&iss=" + url.QueryEscape(issuer), true, ""},
+		{"iss not normalized", "state=st&code=c&iss=" + url.QueryEscape(issuer+"/"), false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cs := &callbackServer{state: "st", issuer: issuer, requireIss: tt.requireIss}
+			q, err := url.ParseQuery(tt.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := cs.check(q)
+			if tt.wantCode == "" {
+				if r.err == nil {
+					t.Fatalf("accepted with code %q, want refused", r.code)
+				}
+				return
+			}
+			if r.err != nil || r.code != tt.wantCode {
+				t.Fatalf("got code %q err %v, want code %q", r.code, r.err, tt.wantCode)
+			}
+		})
+	}
+}
+
+// TestCallbackErrorNeedsIssuer: an error response is shown only once its
+// issuer checks out (RFC 9207: on a mismatch the error is not acted on).
+func TestCallbackErrorNeedsIssuer(t *testing.T) {
+	cs := &callbackServer{state: "st", issuer: "https://as.example", requireIss: true}
+	for _, q := range []string{
+		"state=st&error=access_denied&error_description=evil",
+		"state=st&error=access_denied&error_description=evil&iss=https%3A%2F%2Fevil.example",
+	} {
+		v, _ := url.ParseQuery(q)
+		r := cs.check(v)
+		var ae *AuthorizationError
+		if r.err == nil || errors.As(r.err, &ae) || strings.Contains(r.err.Error(), "evil") && !strings.Contains(r.err.Error(), "evil.example") {
+			t.Errorf("%s: %v, want the issuer refused without the error shown", q, r.err)
+		}
+	}
+	v, _ := url.ParseQuery("state=st&error=access_denied&iss=https%3A%2F%2Fas.example")
+	var ae *AuthorizationError
+	if r := cs.check(v); !errors.As(r.err, &ae) || ae.Code != "access_denied" {
+		t.Errorf("error with the right issuer: %v, want the AuthorizationError", r.err)
 	}
 }
 

@@ -2,17 +2,18 @@ package conformance_test
 
 // TestConformanceClient runs the official MCP conformance suite's client
 // scenarios against our client: ./client, a thin main on the client and
-// client/oauthclient packages, built with the race detector:
+// client/oauthclient packages, built with the race detector, once per
+// protocol revision (a subtest each, see clientRevisions):
 //
-//	node .../conformance/dist/index.js client --command BIN --requirements 2025-11-25 -o DIR
+//	node .../conformance/dist/index.js client --command BIN --requirements REV -o DIR
 //
 // The suite starts one scenario server per scenario (in parallel) and runs
-// BIN SERVER_URL with MCP_CONFORMANCE_SCENARIO set. The test fails unless
-// every scored scenario (scoredClientScenarios) ran and passed with neither
-// a failed check nor a warning, the unscored ones in
-// mustPassUnscoredClient passed too, and no client run reported a data
-// race. Without the pinned npm tools it skips, unless
-// MCP_REQUIRE_NODE_TOOLS=1, when it fails.
+// BIN SERVER_URL with MCP_CONFORMANCE_SCENARIO (and
+// MCP_CONFORMANCE_PROTOCOL_VERSION, the revision) set. A subtest fails
+// unless every scored scenario of its revision ran and passed with neither
+// a failed check nor a warning, the unscored ones in its mustPassUnscored
+// passed too, and no client run reported a data race. Without the pinned
+// npm tools it skips, unless MCP_REQUIRE_NODE_TOOLS=1, when it fails.
 
 import (
 	"bufio"
@@ -29,13 +30,23 @@ import (
 	"mcplambda/test/testproc"
 )
 
-// scoredClientScenarios are the client scenarios the frozen 2025-11-25
-// requirement set scores (requirements/2025-11-25.yaml in the suite).
-var scoredClientScenarios = []string{
-	"initialize",
-	"tools_call",
-	"elicitation-sep1034-client-defaults",
-	"sse-retry",
+// clientRevision is one run of the client suite.
+type clientRevision struct {
+	requirements string
+	// scored are the client scenarios the revision's requirement set
+	// scores (requirements/REV.yaml in the suite).
+	scored []string
+	// mustPassUnscored are not scored for the revision (added after its
+	// release), but the client does what they test, so they must pass.
+	// The unscored auth extensions (client credentials,
+	// enterprise-managed authorization, DPoP, workload identity) are
+	// grants and proofs the OAuth client does not implement; they run and
+	// are reported only.
+	mustPassUnscored []string
+}
+
+// authScenarios are the auth scenarios both revisions score.
+var authScenarios = []string{
 	"auth/metadata-default",
 	"auth/metadata-var1",
 	"auth/metadata-var2",
@@ -52,12 +63,47 @@ var scoredClientScenarios = []string{
 	"auth/pre-registration",
 }
 
-// mustPassUnscoredClient is not scored for 2025-11-25 (added after the
-// release), but the client does what it tests, so it must pass. The
-// unscored auth extensions (client credentials, enterprise-managed
-// authorization, DPoP, workload identity) are grants and proofs the OAuth
-// client does not implement; they run and are reported only.
-var mustPassUnscoredClient = []string{"json-schema-2020-12-preservation"}
+var clientRevisions = []clientRevision{
+	{
+		// The frozen session-era revision (18 scored scenarios).
+		requirements: "2025-11-25",
+		scored: slices.Concat([]string{
+			"initialize",
+			"tools_call",
+			"elicitation-sep1034-client-defaults",
+			"sse-retry",
+		}, authScenarios),
+		mustPassUnscored: []string{"json-schema-2020-12-preservation"},
+	},
+	{
+		// The stateless revision (32 scored scenarios): server/discover,
+		// per-request _meta, the standard and x-mcp-header headers,
+		// input_required, and the newer authorization requirements.
+		requirements: "2026-07-28",
+		scored: slices.Concat([]string{
+			"tools_call",
+			"request-metadata",
+		}, authScenarios, []string{
+			"auth/resource-mismatch",
+			"auth/offline-access-scope",
+			"auth/offline-access-not-supported",
+			"auth/authorization-server-migration",
+			"auth/iss-supported",
+			"auth/iss-not-advertised",
+			"auth/iss-supported-missing",
+			"auth/iss-wrong-issuer",
+			"auth/iss-unexpected",
+			"auth/iss-normalized",
+			"auth/metadata-issuer-mismatch",
+			"sep-2322-client-request-state",
+			"http-standard-headers",
+			"http-custom-headers",
+			"http-invalid-tool-headers",
+			"json-schema-ref-no-deref",
+		}),
+		mustPassUnscored: []string{"json-schema-2020-12-preservation"},
+	},
+}
 
 var clientSummaryRE = regexp.MustCompile(`^(✓|✗) (\S+): (\d+) passed, (\d+) failed(?:, (\d+) warnings)?$`)
 
@@ -84,16 +130,20 @@ func TestConformanceClient(t *testing.T) {
 		t.Fatalf("the client binary's path %q contains white space, which the suite cannot run", bin)
 	}
 
-	outDir := t.TempDir()
-	res := runClientSuite(t, root, node.Bin, node.Path(suiteRel), bin, outDir)
-	scenarios, total := parseClient(res)
-	judgeClient(t, res, scenarios, total)
+	for _, rev := range clientRevisions {
+		t.Run(rev.requirements, func(t *testing.T) {
+			outDir := t.TempDir()
+			res := runClientSuite(t, root, node.Bin, node.Path(suiteRel), bin, rev.requirements, outDir)
+			scenarios, total := parseClient(res)
+			judgeClient(t, rev, res, scenarios, total)
+		})
+	}
 }
 
 // The scenarios run in parallel, each with a race-instrumented client, on
 // machines that may have two slow cores: a generous per-scenario timeout
 // (the default is 30 s).
-func runClientSuite(t *testing.T, root, node, suite, bin, outDir string) suiteResult {
+func runClientSuite(t *testing.T, root, node, suite, bin, requirements, outDir string) suiteResult {
 	return runSuite(t, root, node, suite, outDir, "client", "--command", bin, "--requirements", requirements, "--timeout", "120000")
 }
 
@@ -164,7 +214,7 @@ func findClientResultDir(outDir, name string) string {
 	return ""
 }
 
-func judgeClient(t *testing.T, res suiteResult, scenarios []*clientScenario, total string) {
+func judgeClient(t *testing.T, rev clientRevision, res suiteResult, scenarios []*clientScenario, total string) {
 	byName := map[string]*clientScenario{}
 	for _, s := range scenarios {
 		byName[s.name] = s
@@ -186,13 +236,13 @@ func judgeClient(t *testing.T, res suiteResult, scenarios []*clientScenario, tot
 	}
 
 	var failedScored []string
-	for _, name := range scoredClientScenarios {
+	for _, name := range rev.scored {
 		s := byName[name]
 		switch {
 		case s == nil:
 			t.Errorf("scored scenario %s did not run (or is missing from the suite's summary)", name)
 		case s.unscored != "":
-			t.Errorf("scenario %s is reported as not scored (%s); the 2025-11-25 requirement set scores it", name, s.unscored)
+			t.Errorf("scenario %s is reported as not scored (%s); the %s requirement set scores it", name, s.unscored, rev.requirements)
 		case !s.ok || s.failed > 0 || s.warnings > 0 || hasStatus(s.checks, "FAILURE", "WARNING"):
 			failedScored = append(failedScored, name)
 		case !hasStatus(s.checks, "SUCCESS"):
@@ -204,10 +254,15 @@ func judgeClient(t *testing.T, res suiteResult, scenarios []*clientScenario, tot
 			t.Errorf("scenario %s: its checks could not be read: %v", name, s.checksErr)
 		}
 	}
+	for _, s := range scenarios {
+		if s.unscored == "" && !slices.Contains(rev.scored, s.name) {
+			t.Errorf("scenario %s is scored for %s but not listed in clientRevisions", s.name, rev.requirements)
+		}
+	}
 	if len(failedScored) > 0 {
 		t.Errorf("want every scored client scenario to pass without failures or warnings; failing: %v", failedScored)
 	}
-	for _, name := range mustPassUnscoredClient {
+	for _, name := range rev.mustPassUnscored {
 		s := byName[name]
 		switch {
 		case s == nil:
@@ -235,7 +290,7 @@ func judgeClient(t *testing.T, res suiteResult, scenarios []*clientScenario, tot
 	}
 	// Details: each failed or warned check of the scenarios that must pass,
 	// with the end of the client's log for that scenario.
-	mustPass := append(slices.Clone(scoredClientScenarios), mustPassUnscoredClient...)
+	mustPass := slices.Concat(rev.scored, rev.mustPassUnscored)
 	for _, s := range scenarios {
 		if !slices.Contains(mustPass, s.name) || (s.ok && !hasStatus(s.checks, "FAILURE", "WARNING")) {
 			continue

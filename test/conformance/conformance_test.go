@@ -61,10 +61,6 @@ var revisions = []revision{
 }
 
 const (
-	// requirements is the revision the client suite checks our client
-	// against (client_test.go).
-	requirements = "2025-11-25"
-
 	// suiteRel is the suite's entry point inside test/node_modules.
 	suiteRel = "@modelcontextprotocol/conformance/dist/index.js"
 )

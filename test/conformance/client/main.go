@@ -3,8 +3,11 @@
 // client package and, for the auth/* scenarios, client/oauthclient.
 //
 // The suite passes the server URL as the last argument, the scenario name
-// in MCP_CONFORMANCE_SCENARIO and, for some scenarios, a JSON object of
-// extra data (pre-registered client credentials) in
+// in MCP_CONFORMANCE_SCENARIO, the protocol revision in
+// MCP_CONFORMANCE_PROTOCOL_VERSION (the client is forced to it: a
+// stateless revision such as 2026-07-28 means server/discover and no
+// session) and, for some scenarios, a JSON object of extra data
+// (pre-registered client credentials, tool calls to make) in
 // MCP_CONFORMANCE_CONTEXT. Where a scenario needs a browser, the
 // authorization URL's redirect is followed by an HTTP client (see
 // headlessBrowser), so the login runs through the real loopback callback.
@@ -66,6 +69,12 @@ func main() {
 type scenarioContext struct {
 	ClientID     string `json:"client_id"`
 	ClientSecret string `json:"client_secret"`
+	// ToolCalls are the calls some scenarios (http-custom-headers) want
+	// made, arguments as given (a null value stays null).
+	ToolCalls []struct {
+		Name      string          `json:"name"`
+		Arguments json.RawMessage `json:"arguments"`
+	} `json:"toolCalls"`
 }
 
 func run(ctx context.Context, log *slog.Logger, scenario, serverURL, rawContext string) error {
@@ -81,12 +90,13 @@ func run(ctx context.Context, log *slog.Logger, scenario, serverURL, rawContext 
 		Logger:         log,
 		RequestTimeout: time.Minute,
 	}
-	// The suite names the revision it runs the scenario at. The client
-	// speaks the session era only: a stateless revision is a clear
-	// failure, not a silent run at another revision.
+	// The suite names the revision it runs the scenario at; the client is
+	// forced to it (a stateless revision means server/discover and no
+	// session, a session-era one initialize). An unknown revision is a
+	// clear failure, not a silent run at another revision.
 	if v := os.Getenv("MCP_CONFORMANCE_PROTOCOL_VERSION"); v != "" {
-		if !mcp.IsSessionVersion(v) {
-			return fmt.Errorf("MCP_CONFORMANCE_PROTOCOL_VERSION %q: this client speaks the session-era revisions %v only", v, mcp.SessionVersions)
+		if !mcp.IsSessionVersion(v) && !mcp.IsModernVersion(v) {
+			return fmt.Errorf("MCP_CONFORMANCE_PROTOCOL_VERSION %q: this client speaks the revisions %v and %v only", v, mcp.SessionVersions, mcp.ModernVersions)
 		}
 		opts.ProtocolVersion = v
 	}
@@ -155,6 +165,52 @@ func run(ctx context.Context, log *slog.Logger, scenario, serverURL, rawContext 
 				}
 			}
 			return errors.New("the server lists no json_schema_2020_12_tool")
+		})
+
+	case len(sc.ToolCalls) > 0:
+		// The scenario names the calls to make (http-custom-headers: the
+		// arguments whose x-mcp-header parameters must be mirrored).
+		return session(ctx, opts, func(ctx context.Context, c *client.Client) error {
+			if _, err := c.ListTools(ctx); err != nil {
+				return err
+			}
+			for _, tc := range sc.ToolCalls {
+				args := tc.Arguments
+				if len(args) == 0 {
+					args = json.RawMessage(`{}`)
+				}
+				if err := callTool(ctx, log, c, tc.Name, args); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+
+	case scenario == "http-standard-headers":
+		// Every method whose Mcp-Method and Mcp-Name headers the scenario
+		// checks: the listings, and a call, read or get of each item.
+		return session(ctx, opts, func(ctx context.Context, c *client.Client) error {
+			return exerciseAll(ctx, log, c)
+		})
+
+	case scenario == "http-invalid-tool-headers", scenario == "sep-2322-client-request-state":
+		// http-invalid-tool-headers: the tools with invalid x-mcp-header
+		// annotations are left out of the listing, the valid one is
+		// called. sep-2322-client-request-state: each tool answers
+		// input_required (an elicitation) before its result; the client
+		// answers and sends the request again with requestState echoed.
+		opts.Elicit = acceptDefaults
+		return session(ctx, opts, func(ctx context.Context, c *client.Client) error {
+			tools, err := c.ListTools(ctx)
+			if err != nil {
+				return err
+			}
+			for _, t := range tools {
+				if err := callTool(ctx, log, c, t.Name, sampleArguments(t.InputSchema)); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 
 	case strings.HasPrefix(scenario, "auth/"):
@@ -247,6 +303,83 @@ func callTool(ctx context.Context, log *slog.Logger, c *client.Client, name stri
 		log.Info("tool result", "tool", name, "type", ct.Type, "text", ct.Text)
 	}
 	return nil
+}
+
+// exerciseAll lists the tools, resources and prompts the server declares
+// and calls, reads or gets each of them.
+func exerciseAll(ctx context.Context, log *slog.Logger, c *client.Client) error {
+	caps := c.ServerInfo().Capabilities
+	tools, err := c.ListTools(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range tools {
+		if err := callTool(ctx, log, c, t.Name, sampleArguments(t.InputSchema)); err != nil {
+			return err
+		}
+	}
+	if caps.Resources != nil {
+		res, err := c.ListResources(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range res {
+			if _, err := c.ReadResource(ctx, r.URI); err != nil {
+				return fmt.Errorf("resources/read %s: %w", r.URI, err)
+			}
+		}
+	}
+	if caps.Prompts != nil {
+		prompts, err := c.ListPrompts(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range prompts {
+			args := map[string]string{}
+			for _, a := range p.Arguments {
+				if a.Required {
+					args[a.Name] = "sample"
+				}
+			}
+			if _, err := c.GetPrompt(ctx, p.Name, args); err != nil {
+				return fmt.Errorf("prompts/get %s: %w", p.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// sampleArguments builds arguments satisfying the required properties of
+// a tool's inputSchema with a plausible value of each declared type.
+func sampleArguments(inputSchema json.RawMessage) map[string]any {
+	var schema struct {
+		Properties map[string]struct {
+			Type any `json:"type"`
+		} `json:"properties"`
+		Required []string `json:"required"`
+	}
+	args := map[string]any{}
+	if json.Unmarshal(inputSchema, &schema) != nil {
+		return args
+	}
+	for _, name := range schema.Required {
+		typ, _ := schema.Properties[name].Type.(string)
+		switch typ {
+		case "integer", "number":
+			args[name] = 1
+		case "boolean":
+			args[name] = true
+		case "object":
+			args[name] = map[string]any{}
+		case "array":
+			args[name] = []any{}
+		case "null":
+			args[name] = nil
+		default:
+			args[name] = "sample"
+		}
+	}
+	return args
 }
 
 // acceptDefaults answers a form elicitation as a user who accepts every

@@ -137,3 +137,19 @@ func TestHeadlessBrowserVisit(t *testing.T) {
 		})
 	}
 }
+
+func TestSampleArguments(t *testing.T) {
+	got := sampleArguments(json.RawMessage(`{"type":"object","properties":{
+		"region":{"type":"string","x-mcp-header":"Region"},
+		"n":{"type":"integer"},"x":{"type":"number"},"b":{"type":"boolean"},
+		"o":{"type":"object"},"a":{"type":"array"},"optional":{"type":"string"},
+		"untyped":{}},
+		"required":["region","n","x","b","o","a","untyped"]}`))
+	want := map[string]any{"region": "sample", "n": 1, "x": 1, "b": true, "o": map[string]any{}, "a": []any{}, "untyped": "sample"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("sampleArguments = %#v, want %#v", got, want)
+	}
+	if got := sampleArguments(json.RawMessage(`not json`)); len(got) != 0 {
+		t.Errorf("sampleArguments of a broken schema = %#v, want none", got)
+	}
+}
