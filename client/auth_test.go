@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"mcplambda/mcp"
 	"mcplambda/server"
 )
 
@@ -84,7 +85,7 @@ func TestAuth(t *testing.T) {
 			var logs bytes.Buffer
 			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			ev := newStreamEvents()
-			c, err := Connect(testContext(t), Options{URL: s.url, Auth: tt.auth, Logger: logger, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
+			c, err := Connect(testContext(t), Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, Auth: tt.auth, Logger: logger, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
 			var ae *AuthRequiredError
 			switch {
 			case tt.wantStatus != 0:

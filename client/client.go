@@ -24,17 +24,15 @@ type Options struct {
 	HTTPClient *http.Client // nil: a client with dial and TLS timeouts and no overall timeout (streams are long)
 	Auth       Authorizer   // nil: no credentials
 	ClientInfo mcp.Implementation
-	// ProtocolVersion is the revision to speak. A session-era revision
-	// (2025-03-26 to 2025-11-25) is requested at initialize, as is the
-	// newest one when ProtocolVersion is empty and Negotiate is false.
-	// "2026-07-28" (mcp.Version20260728) forces the stateless era: Connect
-	// sends server/discover and never falls back to initialize.
+	// ProtocolVersion is the revision to speak. Empty (the default) means
+	// negotiate: Connect probes with server/discover, uses the stateless
+	// era if the server speaks it, and falls back to initialize (the
+	// session era, newest revision) when the answer is not a recognized
+	// stateless-era one. A session-era revision (2025-03-26 to 2025-11-25)
+	// forces the session era: it is requested at initialize, with no
+	// probe. "2026-07-28" (mcp.Version20260728) forces the stateless era:
+	// Connect sends server/discover and never falls back to initialize.
 	ProtocolVersion string
-	// Negotiate, with ProtocolVersion empty, lets Connect detect the
-	// server's era: it probes with server/discover, uses the stateless era
-	// if the server speaks it, and falls back to initialize (the session
-	// era) when the answer is not a recognized stateless-era one.
-	Negotiate bool
 	// RequestTimeout bounds each request; 0 means 60s, <0 means none.
 	RequestTimeout time.Duration
 	// OnNotification receives every server notification (logging, progress,
@@ -151,14 +149,16 @@ type Client struct {
 	progress map[string]func(mcp.ProgressParams)
 }
 
-// Connect initializes a session: initialize, notifications/initialized and,
-// if asked, the standalone GET stream.
+// Connect opens the connection in the era Options.ProtocolVersion asks for,
+// negotiating it when empty: server/discover (the stateless era) or, on a
+// session-era answer, initialize and notifications/initialized; and, if
+// asked, the standalone stream (GET, or subscriptions/listen).
 func Connect(ctx context.Context, opts Options) (*Client, error) {
 	u, err := url.Parse(opts.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("mcp client: invalid server URL %q: want http(s)://host/path", opts.URL)
 	}
-	probe := opts.Negotiate && opts.ProtocolVersion == ""
+	probe := opts.ProtocolVersion == ""
 	forceModern := mcp.IsModernVersion(opts.ProtocolVersion)
 	if opts.ProtocolVersion == "" {
 		opts.ProtocolVersion = mcp.LatestVersion

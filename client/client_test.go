@@ -18,7 +18,7 @@ func TestConnectHandshake(t *testing.T) {
 	tests := []struct {
 		requested, want string
 	}{
-		{"", mcp.LatestVersion},
+		{"", mcp.Version20260728}, // negotiated: this server speaks the stateless era
 		{mcp.Version20251125, mcp.Version20251125},
 		{mcp.Version20250618, mcp.Version20250618},
 		{mcp.Version20250326, mcp.Version20250326},
@@ -30,8 +30,11 @@ func TestConnectHandshake(t *testing.T) {
 			if got := c.ProtocolVersion(); got != tt.want {
 				t.Errorf("version %q, want %q", got, tt.want)
 			}
-			if c.SessionID() == "" {
-				t.Error("no session id")
+			if stateless := tt.want == mcp.Version20260728; c.Era() == EraStateless != stateless {
+				t.Errorf("era %v", c.Era())
+			}
+			if (c.SessionID() == "") != (c.Era() == EraStateless) {
+				t.Errorf("session id %q in era %v", c.SessionID(), c.Era())
 			}
 			if info := c.ServerInfo(); info.ServerInfo.Name != "test-server" || info.Capabilities.Tools == nil {
 				t.Errorf("server info %+v", info)
@@ -117,7 +120,11 @@ func TestFeatures(t *testing.T) {
 	if err != nil || len(rr.Contents) != 1 || rr.Contents[0].Text != "Hello, world!" {
 		t.Errorf("read %+v %v", rr, err)
 	}
-	if _, err := c.ReadResource(ctx, "https://example.com/nothing"); !errors.As(err, &rpcErr) || rpcErr.Code != mcp.CodeResourceNotFound {
+	wantCode := mcp.CodeResourceNotFound
+	if c.Era() == EraStateless {
+		wantCode = mcp.CodeInvalidParams // 2026-07-28 answers an unknown resource with -32602
+	}
+	if _, err := c.ReadResource(ctx, "https://example.com/nothing"); !errors.As(err, &rpcErr) || rpcErr.Code != wantCode {
 		t.Errorf("unknown resource: %v", err)
 	}
 	prompts, err := c.ListPrompts(ctx)

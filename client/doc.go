@@ -15,8 +15,8 @@
 //
 // # Choosing the era
 //
-// By default [Connect] speaks the session era, as it always has. With
-// [Options].Negotiate (and ProtocolVersion empty) it first probes with a
+// By default (Options.ProtocolVersion empty) [Connect] negotiates, as the
+// specification's backward-compatibility rules say: it first probes with a
 // stateless server/discover request: a result means the stateless era; a
 // recognized stateless-era error (-32020, -32021, -32022, or a 404 whose
 // body is a -32601 error) means a stateless server too, and the error is
@@ -24,7 +24,8 @@
 // the client speaks, or once with the refused one when data.supported
 // lists it), never papered over by a fallback; any other 4xx
 // answer (400, 404 or 405 without such a body, a session-era JSON-RPC
-// error) means a session-era server, and Connect falls back to initialize.
+// error) means a session-era server, and Connect falls back to initialize
+// with the newest session-era revision.
 // ProtocolVersion "2026-07-28" forces the stateless era (no fallback); a
 // session-era revision forces the session era (no probe). The era is
 // decided once, for the life of the Client: [Client.Era] tells which
@@ -35,11 +36,12 @@
 //
 // # Connecting
 //
-// [Connect] sends initialize and notifications/initialized, and with
-// [Options].OpenStandaloneStream also opens the GET stream for messages the
+// In the session era [Connect] sends initialize and
+// notifications/initialized, and with [Options].OpenStandaloneStream also
+// opens the GET stream for messages the
 // server sends outside any request. [Options] holds the endpoint URL, the
 // HTTP client, the [Authorizer], the client's name and version
-// (ClientInfo), the protocol revision to request (default the newest),
+// (ClientInfo), the protocol revision to request (default: negotiate),
 // the callbacks described below and a [log/slog.Logger] for the traffic
 // (method, id, status; never headers or tokens).
 //

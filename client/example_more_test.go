@@ -162,7 +162,7 @@ func ExampleStaticToken() {
 	var authErr *client.AuthRequiredError
 	fmt.Println(errors.As(err, &authErr), authErr.Status)
 	// Output:
-	// 2025-11-25
+	// 2026-07-28
 	// true 401
 }
 

@@ -42,6 +42,11 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer c.Close(ctx)
+	// Ask for log messages: logging/setLevel in the session era, the
+	// logLevel of later requests in the stateless era.
+	if err := c.SetLogLevel(ctx, mcp.LevelDebug); err != nil {
+		log.Fatal(err)
+	}
 
 	res, err := c.CallTool(ctx, "multi-greet", map[string]string{"name": "Ada"})
 	if err != nil {

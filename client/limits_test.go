@@ -63,7 +63,21 @@ func TestBadAnswers(t *testing.T) {
 				w.WriteHeader(http.StatusBadRequest)
 				_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Bad Request: something"}}`))
 			},
-			check: wantText("HTTP 400: Bad Request: something"),
+			// A *HTTPError in the session era, an *RPCError in the
+			// stateless era (which answers protocol errors with 400).
+			check: func(t *testing.T, err error) {
+				t.Helper()
+				var he *HTTPError
+				var re *RPCError
+				switch {
+				case errors.As(err, &he):
+					wantText("HTTP 400: Bad Request: something")(t, err)
+				case errors.As(err, &re):
+					wantText("-32600: Bad Request: something")(t, err)
+				default:
+					t.Errorf("error %T %q, want an *HTTPError or an *RPCError", err, err)
+				}
+			},
 		},
 		{
 			name: "202 for a request",
@@ -145,7 +159,7 @@ func TestUnsupportedVersion(t *testing.T) {
 		fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2026-07-28","capabilities":{},"serverInfo":{"name":"x","version":"1"}}}`, requestID(body))
 		return true
 	})
-	_, err := Connect(testContext(t), Options{URL: s.url})
+	_, err := Connect(testContext(t), Options{URL: s.url, ProtocolVersion: mcp.LatestVersion})
 	if err == nil || !strings.Contains(err.Error(), `"2026-07-28"`) {
 		t.Fatalf("error %v", err)
 	}

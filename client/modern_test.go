@@ -90,26 +90,26 @@ func TestNegotiation(t *testing.T) {
 		probes   int    // server/discover requests
 		initials int    // initialize requests
 	}{
-		{name: "modern server", opts: Options{Negotiate: true}, wantEra: EraStateless, probes: 1},
-		{name: "session-only server: 400 without JSON-RPC", opts: Options{Negotiate: true},
+		{name: "modern server", opts: Options{}, wantEra: EraStateless, probes: 1},
+		{name: "session-only server: 400 without JSON-RPC", opts: Options{},
 			hook: answerDiscover(400, "Bad Request"), wantEra: EraSession, probes: 1, initials: 1},
-		{name: "session-only server: 400 with a session-era error", opts: Options{Negotiate: true},
+		{name: "session-only server: 400 with a session-era error", opts: Options{},
 			hook:    answerDiscover(400, `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Bad Request: Mcp-Session-Id header is required"}}`),
 			wantEra: EraSession, probes: 1, initials: 1},
-		{name: "session-only server: 404 plain", opts: Options{Negotiate: true},
+		{name: "session-only server: 404 plain", opts: Options{},
 			hook: answerDiscover(404, "not found"), wantEra: EraSession, probes: 1, initials: 1},
-		{name: "session-only server: 405", opts: Options{Negotiate: true},
+		{name: "session-only server: 405", opts: Options{},
 			hook: answerDiscover(405, ""), wantEra: EraSession, probes: 1, initials: 1},
-		{name: "session-only server: 200 method not found", opts: Options{Negotiate: true},
+		{name: "session-only server: 200 method not found", opts: Options{},
 			hook:    answerDiscover(200, `{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"Method not found"}}`),
 			wantEra: EraSession, probes: 1, initials: 1},
-		{name: "modern error is no fallback: header mismatch", opts: Options{Negotiate: true},
+		{name: "modern error is no fallback: header mismatch", opts: Options{},
 			hook: answerDiscover(400, modernErr(mcp.CodeHeaderMismatch, "null")), wantErr: "-32020", probes: 1},
-		{name: "modern error is no fallback: missing capability", opts: Options{Negotiate: true},
+		{name: "modern error is no fallback: missing capability", opts: Options{},
 			hook: answerDiscover(400, modernErr(mcp.CodeMissingRequiredClientCapability, "{}")), wantErr: "-32021", probes: 1},
-		{name: "modern error is no fallback: 404 method not found", opts: Options{Negotiate: true},
+		{name: "modern error is no fallback: 404 method not found", opts: Options{},
 			hook: answerDiscover(404, modernErr(mcp.CodeMethodNotFound, "null")), wantErr: "-32601", probes: 1},
-		{name: "unsupported version with nothing we speak", opts: Options{Negotiate: true},
+		{name: "unsupported version with nothing we speak", opts: Options{},
 			hook:    answerDiscover(400, modernErr(mcp.CodeUnsupportedProtocolVersion, `{"supported":["2099-01-01"],"requested":"2026-07-28"}`)),
 			wantErr: "-32022", probes: 1},
 		{name: "unsupported version listing ours: asked once more", opts: Options{ProtocolVersion: mcp.Version20260728},
@@ -121,8 +121,8 @@ func TestNegotiation(t *testing.T) {
 		{name: "forced stateless", opts: Options{ProtocolVersion: mcp.Version20260728}, wantEra: EraStateless, probes: 1},
 		{name: "forced stateless against a session-only server", opts: Options{ProtocolVersion: mcp.Version20260728},
 			hook: answerDiscover(400, "Bad Request"), wantErr: "does not speak the stateless era", probes: 1},
-		{name: "forced session era", opts: Options{Negotiate: true, ProtocolVersion: mcp.LatestVersion}, wantEra: EraSession, initials: 1},
-		{name: "default is the session era", opts: Options{}, wantEra: EraSession, initials: 1},
+		{name: "forced session era", opts: Options{ProtocolVersion: mcp.LatestVersion}, wantEra: EraSession, initials: 1},
+		{name: "default negotiates", opts: Options{}, wantEra: EraStateless, probes: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,7 +187,7 @@ func TestDiscoverRequest(t *testing.T) {
 	s := newTestServer(t, nil)
 	var hl headerLog
 	s.proxy.setHook(hl.hook)
-	connect(t, Options{URL: s.url, Negotiate: true, ClientInfo: mcp.Implementation{Name: "probe", Version: "9"},
+	connect(t, Options{URL: s.url, ClientInfo: mcp.Implementation{Name: "probe", Version: "9"},
 		Elicit: func(context.Context, *mcp.ElicitParams) (*mcp.ElicitResult, error) { return nil, nil }})
 	hs, bodies := hl.withMethod(mcp.MethodServerDiscover)
 	if len(hs) != 1 {
@@ -217,7 +217,7 @@ func TestModernToolCall(t *testing.T) {
 	var hl headerLog
 	s.proxy.setHook(hl.hook)
 	rec := newRecorder()
-	c := connect(t, Options{URL: s.url, Negotiate: true, OnNotification: rec.note, OpenStandaloneStream: true})
+	c := connect(t, Options{URL: s.url, OnNotification: rec.note, OpenStandaloneStream: true})
 	ctx := testContext(t)
 	if err := c.SetLogLevel(ctx, mcp.LevelDebug); err != nil {
 		t.Fatal(err)
@@ -301,7 +301,7 @@ func TestModernInputRequired(t *testing.T) {
 			mustAddTool(t, s.srv, mcp.Tool{Name: "ask-name", InputSchema: json.RawMessage(`{"type":"object"}`)}, askName)
 			var hl headerLog
 			s.proxy.setHook(hl.hook)
-			c := connect(t, Options{URL: s.url, Negotiate: true, Elicit: tt.elicit})
+			c := connect(t, Options{URL: s.url, Elicit: tt.elicit})
 			res, err := c.CallTool(testContext(t), "ask-name", nil)
 			if tt.isErr {
 				if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -356,7 +356,7 @@ func TestModernInputRoundsBounded(t *testing.T) {
 		fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"resultType":"input_required","requestState":"s\u0041%d","inputRequests":{"r":{"method":"roots/list"}}}}`, m.ID, rounds)
 		return true
 	})
-	c := connect(t, Options{URL: s.url, Negotiate: true, Roots: func(context.Context) ([]mcp.Root, error) {
+	c := connect(t, Options{URL: s.url, Roots: func(context.Context) ([]mcp.Root, error) {
 		return []mcp.Root{{URI: "file:///x"}}, nil
 	}})
 	_, err := c.CallTool(testContext(t), "greet", map[string]string{"name": "Ada"})
@@ -401,7 +401,7 @@ func TestModernParamHeaders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := connect(t, Options{URL: s.url, Negotiate: true})
+			c := connect(t, Options{URL: s.url})
 			if tt.listFirst {
 				if _, err := c.ListTools(testContext(t)); err != nil {
 					t.Fatal(err)
@@ -445,7 +445,7 @@ func TestModernListToolsDropsInvalidAnnotation(t *testing.T) {
 	var logs bytes.Buffer
 	var logMu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &logMu}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	c := connect(t, Options{URL: s.url, Negotiate: true, Logger: logger})
+	c := connect(t, Options{URL: s.url, Logger: logger})
 	tools, err := c.ListTools(testContext(t))
 	if err != nil {
 		t.Fatal(err)
@@ -477,7 +477,7 @@ func TestModernSubscriptions(t *testing.T) {
 	s := newTestServer(t, nil)
 	rec := newRecorder()
 	opened := make(chan bool, 100)
-	c := connect(t, Options{URL: s.url, Negotiate: true, OpenStandaloneStream: true, OnNotification: rec.note,
+	c := connect(t, Options{URL: s.url, OpenStandaloneStream: true, OnNotification: rec.note,
 		OnStandaloneStream: func(open bool, err error) { opened <- open }})
 	select {
 	case o := <-opened:
@@ -516,7 +516,7 @@ func TestModernSubscriptions(t *testing.T) {
 // and a server that honours nothing is reported.
 func TestModernSubscribeNotHonoured(t *testing.T) {
 	s := newTestServer(t, func(cfg *server.Config) { cfg.StandaloneStream = false })
-	c := connect(t, Options{URL: s.url, Negotiate: true})
+	c := connect(t, Options{URL: s.url})
 	err := c.Subscribe(testContext(t), "https://example.com/greetings/default")
 	if err == nil || !strings.Contains(err.Error(), "does not honour") {
 		t.Fatalf("err %v", err)

@@ -76,7 +76,7 @@ func TestServerRequests(t *testing.T) {
 	s := newTestServer(t, nil)
 	addAskTools(t, s)
 	full := Options{
-		URL: s.url,
+		URL: s.url, ProtocolVersion: mcp.LatestVersion,
 		Elicit: func(_ context.Context, p *mcp.ElicitParams) (*mcp.ElicitResult, error) {
 			if p.Message != "Your name?" {
 				return nil, errors.New("unexpected message " + p.Message)
@@ -90,7 +90,7 @@ func TestServerRequests(t *testing.T) {
 			return []mcp.Root{{URI: "file:///a"}, {URI: "file:///b"}}, nil
 		},
 	}
-	bare := Options{URL: s.url}
+	bare := Options{URL: s.url, ProtocolVersion: mcp.LatestVersion}
 	tests := []struct {
 		name string
 		opts Options
@@ -128,7 +128,7 @@ func TestServerRequests(t *testing.T) {
 func TestServerRequestCallbackError(t *testing.T) {
 	s := newTestServer(t, nil)
 	addAskTools(t, s)
-	c := connect(t, Options{URL: s.url,
+	c := connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion,
 		Elicit: func(context.Context, *mcp.ElicitParams) (*mcp.ElicitResult, error) {
 			return nil, mcp.Errorf(mcp.CodeInvalidRequest, "the user closed the window")
 		},
@@ -148,7 +148,7 @@ func TestServerRequestCallbackError(t *testing.T) {
 func TestElicitURLModeAdvertised(t *testing.T) {
 	s := newTestServer(t, nil)
 	addAskTools(t, s)
-	c := connect(t, Options{URL: s.url, ElicitModes: []string{"form", "url"},
+	c := connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, ElicitModes: []string{"form", "url"},
 		Elicit: func(context.Context, *mcp.ElicitParams) (*mcp.ElicitResult, error) { return nil, nil }})
 	res, err := c.CallTool(testContext(t), "capabilities", nil)
 	if err != nil || !strings.Contains(text(res), `"elicitation":{"form":{},"url":{}}`) {
@@ -184,7 +184,7 @@ func TestServerCancelsItsRequest(t *testing.T) {
 		return true
 	})
 	calls := 0
-	c := connect(t, Options{URL: s.url, Elicit: func(ctx context.Context, _ *mcp.ElicitParams) (*mcp.ElicitResult, error) {
+	c := connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, Elicit: func(ctx context.Context, _ *mcp.ElicitParams) (*mcp.ElicitResult, error) {
 		calls++
 		elicitStarted <- struct{}{}
 		<-ctx.Done()
@@ -241,7 +241,7 @@ func TestServerRequestFlood(t *testing.T) {
 		return false
 	})
 	started := make(chan struct{}, maxIncoming+extra)
-	c := connect(t, Options{URL: s.url, Elicit: func(ctx context.Context, _ *mcp.ElicitParams) (*mcp.ElicitResult, error) {
+	c := connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, Elicit: func(ctx context.Context, _ *mcp.ElicitParams) (*mcp.ElicitResult, error) {
 		started <- struct{}{}
 		select {
 		case <-release:

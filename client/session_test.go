@@ -82,7 +82,7 @@ func TestReinitializeAfter404(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			checkGoroutines(t)
 			s := newTestServer(t, nil)
-			c := connect(t, Options{URL: s.url})
+			c := connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion})
 			old := c.SessionID()
 			endSession(t, s.url, old)
 			s.proxy.setHook(tt.hook)
@@ -125,7 +125,7 @@ func TestReinitializeAfter404(t *testing.T) {
 
 func TestNotifyReinitializes(t *testing.T) {
 	s := newTestServer(t, nil)
-	c := connect(t, Options{URL: s.url})
+	c := connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion})
 	old := c.SessionID()
 	endSession(t, s.url, old)
 	if err := c.RootsChanged(testContext(t)); err != nil {
@@ -143,7 +143,7 @@ func TestInitialize404IsAnError(t *testing.T) {
 		w.WriteHeader(http.StatusNotFound)
 		return true
 	})
-	_, err := Connect(testContext(t), Options{URL: s.url})
+	_, err := Connect(testContext(t), Options{URL: s.url, ProtocolVersion: mcp.LatestVersion})
 	var he *HTTPError
 	if !errors.As(err, &he) || he.StatusCode != http.StatusNotFound {
 		t.Fatalf("error %v, want HTTP 404", err)
@@ -158,7 +158,7 @@ func TestStandaloneStreamReinitializes(t *testing.T) {
 	checkGoroutines(t)
 	s := newTestServer(t, nil)
 	ev := newStreamEvents()
-	c := connect(t, Options{URL: s.url, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
+	c := connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
 	receive(t, ev.opened, "the GET stream")
 	old := c.SessionID()
 	endSession(t, s.url, old)
@@ -193,7 +193,7 @@ func TestCloseAndDisconnect(t *testing.T) {
 				s.proxy.answerVerb(http.MethodDelete, tt.deleteCode)
 			}
 			ev := newStreamEvents()
-			c, err := Connect(testContext(t), Options{URL: s.url, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
+			c, err := Connect(testContext(t), Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -227,7 +227,7 @@ func TestCloseDuringCall(t *testing.T) {
 	checkGoroutines(t)
 	s := newTestServer(t, nil)
 	started := addBlockTool(t, s)
-	c, err := Connect(testContext(t), Options{URL: s.url, OpenStandaloneStream: true})
+	c, err := Connect(testContext(t), Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, OpenStandaloneStream: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestReinitializeRestoresState(t *testing.T) {
 	checkGoroutines(t)
 	s := newTestServer(t, nil)
 	rec, ev := newRecorder(), newStreamEvents()
-	c := connect(t, Options{URL: s.url, OnNotification: rec.note, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
+	c := connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, OnNotification: rec.note, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
 	receive(t, ev.opened, "the GET stream")
 	ctx := testContext(t)
 	if err := c.SetLogLevel(ctx, mcp.LevelError); err != nil {

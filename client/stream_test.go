@@ -51,7 +51,7 @@ func TestStandaloneStream(t *testing.T) {
 	checkGoroutines(t)
 	s := newTestServer(t, nil)
 	rec, ev := newRecorder(), newStreamEvents()
-	c := connect(t, Options{URL: s.url, OpenStandaloneStream: true, OnNotification: rec.note, OnStandaloneStream: ev.note})
+	c := connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, OpenStandaloneStream: true, OnNotification: rec.note, OnStandaloneStream: ev.note})
 	receive(t, ev.opened, "the GET stream")
 
 	if err := c.Subscribe(testContext(t), greetings.ResourceURI); err != nil {
@@ -81,7 +81,7 @@ func TestStandaloneStreamNotOffered(t *testing.T) {
 	s := newTestServer(t, nil)
 	s.proxy.answerVerb(http.MethodGet, http.StatusMethodNotAllowed)
 	ev := newStreamEvents()
-	c := connect(t, Options{URL: s.url, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
+	c := connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
 	if err := receive(t, ev.ended, "the end of the GET stream"); err != nil {
 		t.Errorf("405 reported as %v, want nil", err)
 	}
@@ -99,7 +99,7 @@ func TestStandaloneStreamReconnects(t *testing.T) {
 	checkGoroutines(t)
 	s := newTestServer(t, nil)
 	rec, ev := newRecorder(), newStreamEvents()
-	connect(t, Options{URL: s.url, OpenStandaloneStream: true, OnNotification: rec.note, OnStandaloneStream: ev.note})
+	connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, OpenStandaloneStream: true, OnNotification: rec.note, OnStandaloneStream: ev.note})
 	receive(t, ev.opened, "the GET stream")
 
 	arrived, release := make(chan string, 1), make(chan struct{})
@@ -135,7 +135,7 @@ func TestPostStreamResumes(t *testing.T) {
 	s := newTestServer(t, nil)
 	var once sync.Once
 	rec := newRecorder()
-	c := connect(t, Options{URL: s.url, OnNotification: func(method string, params json.RawMessage) {
+	c := connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, OnNotification: func(method string, params json.RawMessage) {
 		rec.note(method, params)
 		once.Do(s.ts.CloseClientConnections)
 	}})
@@ -291,7 +291,7 @@ func TestPostStreamEndings(t *testing.T) {
 				return false
 			})
 			rec := newRecorder()
-			c := connect(t, Options{URL: s.url, OnNotification: rec.note})
+			c := connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, OnNotification: rec.note})
 			res, err := c.CallTool(testContext(t), "greet", map[string]string{"name": "x"})
 			if tt.wantErr {
 				if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -319,7 +319,7 @@ func TestStandaloneStreamGivesUp(t *testing.T) {
 	checkGoroutines(t)
 	s := newTestServer(t, nil)
 	ev := newStreamEvents()
-	c := connect(t, Options{URL: s.url, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
+	c := connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
 	receive(t, ev.opened, "the GET stream")
 	s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
 		if r.Method != http.MethodGet {
@@ -378,7 +378,7 @@ func TestStandaloneStreamPolls(t *testing.T) {
 		return true
 	})
 	ev := newStreamEvents()
-	c := connect(t, Options{URL: s.url, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
+	c := connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, OpenStandaloneStream: true, OnStandaloneStream: ev.note})
 	for range polls {
 		receive(t, gets, "a poll")
 	}
@@ -408,7 +408,7 @@ func TestRequestOnStandaloneStream(t *testing.T) {
 		}
 		return false
 	})
-	connect(t, Options{URL: s.url, OpenStandaloneStream: true,
+	connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, OpenStandaloneStream: true,
 		Roots: func(context.Context) ([]mcp.Root, error) { return []mcp.Root{{URI: "file:///r", Name: "r"}}, nil }})
 	got := receive(t, answered, "the answer")
 	if want := `{"jsonrpc":"2.0","id":"srv-1","result":{"roots":[{"uri":"file:///r","name":"r"}]}}`; got != want {
@@ -448,7 +448,7 @@ func TestStandaloneStreamIdle(t *testing.T) {
 				<-r.Context().Done()
 				return true
 			})
-			connect(t, Options{URL: s.url, OpenStandaloneStream: true, StreamIdleTimeout: 300 * time.Millisecond})
+			connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, OpenStandaloneStream: true, StreamIdleTimeout: 300 * time.Millisecond})
 			if got := receive(t, gets, "the reconnection of the stalled GET stream"); got != tt.wantLast {
 				t.Errorf("reconnected with Last-Event-ID %q, want %q", got, tt.wantLast)
 			}

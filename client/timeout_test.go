@@ -76,7 +76,7 @@ func TestTimeoutAndCancel(t *testing.T) {
 			causes := addCauseTool(t, s)
 			ctx, cancel := context.WithCancel(testContext(t))
 			defer cancel()
-			c := connect(t, Options{URL: s.url, RequestTimeout: tt.timeout, OnNotification: func(method string, _ json.RawMessage) {
+			c := connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, RequestTimeout: tt.timeout, OnNotification: func(method string, _ json.RawMessage) {
 				if tt.cancelOn && method == mcp.NotificationMessage {
 					cancel()
 				}
@@ -112,7 +112,7 @@ func TestConnectTimeout(t *testing.T) {
 		<-r.Context().Done()
 		return true
 	})
-	_, err := Connect(testContext(t), Options{URL: s.url, RequestTimeout: 100 * time.Millisecond})
+	_, err := Connect(testContext(t), Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, RequestTimeout: 100 * time.Millisecond})
 	var te *TimeoutError
 	if !errors.As(err, &te) || te.Method != mcp.MethodInitialize {
 		t.Fatalf("error %v, want an initialize timeout", err)
@@ -147,7 +147,7 @@ func TestTimeoutPausedDuringChallenge(t *testing.T) {
 	s := newTestServerWith(t, nil, server.HandlerOptions{Auth: tokenAuth})
 	const limit = 2 * time.Second // what the exchanges themselves may take, on a loaded machine
 	auth := &slowLogin{renewingAuth: renewingAuth{tokens: []string{"stale", "good"}}, hold: limit + limit/2}
-	c, err := Connect(testContext(t), Options{URL: s.url, Auth: auth, RequestTimeout: limit})
+	c, err := Connect(testContext(t), Options{URL: s.url, ProtocolVersion: mcp.LatestVersion, Auth: auth, RequestTimeout: limit})
 	if err != nil {
 		t.Fatalf("connect with a login longer than the request timeout: %v", err)
 	}
@@ -165,7 +165,7 @@ func TestTimeoutPausedDuringChallenge(t *testing.T) {
 func TestCallWithEndedContext(t *testing.T) {
 	checkGoroutines(t)
 	s := newTestServer(t, nil)
-	c := connect(t, Options{URL: s.url})
+	c := connect(t, Options{URL: s.url, ProtocolVersion: mcp.LatestVersion})
 	ctx, cancel := context.WithCancel(testContext(t))
 	cancel()
 	if _, err := c.CallTool(ctx, "greet", nil); !errors.Is(err, context.Canceled) {

@@ -136,7 +136,8 @@ func cmdHelp(r *REPL, _ context.Context, _ string, _ []word) (bool, error) {
 Commands that need a server connect to MCP_SERVER_URL first when not connected.
 Ctrl-C cancels the running command; at the prompt, a second Ctrl-C exits.
 Settings: MCP_SERVER_URL, AUTH_METHOD (auto|oauth|lambda), OAUTH_CLIENT_ID, OAUTH_REDIRECT_URI,
-ACCESS_TOKEN, MCP_CLIENT_TIMEOUT, MCP_CLIENT_DEBUG, MCP_CLIENT_OUTPUT_DIR; values missing from the
+ACCESS_TOKEN, MCP_CLIENT_TIMEOUT, MCP_CLIENT_DEBUG, MCP_CLIENT_OUTPUT_DIR,
+MCP_PROTOCOL_VERSION (auto|a revision, to force an era); values missing from the
 environment are read from ` + DeployOutputsFile + ` when it exists (parsed as KEY=VALUE, not run by a shell).`)
 	r.con.Printf("%s", b.String())
 	return false, nil
@@ -190,8 +191,11 @@ func cmdStatus(r *REPL, _ context.Context) error {
 	} else {
 		info := c.ServerInfo()
 		r.con.Printf("Connection:   connected")
-		r.con.Printf("Session:      %s", sanitize(c.SessionID()))
+		r.con.Printf("Era:          %s", c.Era())
 		r.con.Printf("Protocol:     %s", sanitize(c.ProtocolVersion()))
+		if c.Era() == client.EraSession {
+			r.con.Printf("Session:      %s", sanitize(c.SessionID()))
+		}
 		name := info.ServerInfo.Name
 		if info.ServerInfo.Title != "" {
 			name += " (" + info.ServerInfo.Title + ")"
@@ -209,6 +213,11 @@ func cmdStatus(r *REPL, _ context.Context) error {
 		debug = "on"
 	}
 	r.con.Printf("Debug:        %s", debug)
+	want := "auto (negotiated)"
+	if v := r.opts.Config.ProtocolVersion; v != "" {
+		want = sanitize(v) + " (forced)"
+	}
+	r.con.Printf("Version:      %s (MCP_PROTOCOL_VERSION)", want)
 	var from []string
 	for _, k := range configVars {
 		if o := r.opts.Config.Origin[k]; o != "" {

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"mcplambda/mcp"
 )
 
 // Defaults of the client's settings.
@@ -37,6 +40,10 @@ type Config struct {
 	Debug       bool          // MCP_CLIENT_DEBUG
 	Timeout     time.Duration // MCP_CLIENT_TIMEOUT: per request
 	OutputDir   string        // MCP_CLIENT_OUTPUT_DIR: where images and audio are saved ("" = a temporary directory)
+	// ProtocolVersion is MCP_PROTOCOL_VERSION: "" (auto, the default)
+	// negotiates the era; a session-era revision forces the session era,
+	// "2026-07-28" the stateless era.
+	ProtocolVersion string
 
 	// Origin names, per variable, where its value came from: "environment"
 	// or the outputs file; absent means the default.
@@ -47,6 +54,7 @@ type Config struct {
 var configVars = []string{
 	"MCP_SERVER_URL", "AUTH_METHOD", "OAUTH_CLIENT_ID", "OAUTH_REDIRECT_URI",
 	"ACCESS_TOKEN", "MCP_CLIENT_DEBUG", "MCP_CLIENT_TIMEOUT", "MCP_CLIENT_OUTPUT_DIR",
+	"MCP_PROTOCOL_VERSION",
 }
 
 // maxOutputsFile bounds the outputs file: it is a handful of KEY=VALUE lines.
@@ -103,6 +111,14 @@ func LoadConfig(getenv func(string) string, outputsPath string) (Config, error) 
 		c.RedirectURI = DefaultRedirectURI
 	}
 	c.AccessToken = get("ACCESS_TOKEN")
+	switch v := get("MCP_PROTOCOL_VERSION"); {
+	case v == "" || strings.EqualFold(v, "auto"):
+	case mcp.IsSessionVersion(v) || mcp.IsModernVersion(v):
+		c.ProtocolVersion = v
+	default:
+		return Config{}, fmt.Errorf("MCP_PROTOCOL_VERSION=%q: use auto or one of %s", v,
+			strings.Join(append(slices.Clone(mcp.SessionVersions), mcp.ModernVersions...), ", "))
+	}
 	if v := get("MCP_CLIENT_DEBUG"); v != "" {
 		b, err := parseBool(v)
 		if err != nil {

@@ -208,7 +208,11 @@ func newHarness(t *testing.T, s *testServer, in io.Reader, mod func(*Options)) *
 	}
 	opts := Options{
 		In: in, Out: h.out, Err: h.err,
-		Config: Config{ServerURL: url, AuthMethod: AuthAuto, Timeout: wait, OutputDir: t.TempDir()},
+		// The session era unless mod says otherwise: most tests here are
+		// about it (sessions, the GET stream, cancellation); era_test.go
+		// runs the key commands in both eras.
+		Config: Config{ServerURL: url, AuthMethod: AuthAuto, Timeout: wait, OutputDir: t.TempDir(),
+			ProtocolVersion: mcp.LatestVersion},
 	}
 	if mod != nil {
 		mod(&opts)

@@ -396,6 +396,7 @@ func (r *REPL) connect(ctx context.Context, rawURL string, loud bool) error {
 		Logger:               r.log,
 		OpenStandaloneStream: true,
 		OnStandaloneStream:   r.onStream,
+		ProtocolVersion:      r.opts.Config.ProtocolVersion, // "": negotiate
 	}
 	if !loud {
 		r.con.Errorf("Connecting to %s...", rawURL)

@@ -184,6 +184,23 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
+func TestLoadConfigProtocolVersion(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	for in, want := range map[string]string{
+		"": "", "auto": "", "AUTO": "", "2025-11-25": "2025-11-25", "2025-03-26": "2025-03-26", "2026-07-28": "2026-07-28",
+	} {
+		c, err := LoadConfig(env(map[string]string{"MCP_PROTOCOL_VERSION": in}), "")
+		if err != nil || c.ProtocolVersion != want {
+			t.Errorf("MCP_PROTOCOL_VERSION=%q: %q %v, want %q", in, c.ProtocolVersion, err, want)
+		}
+	}
+	for _, bad := range []string{"2024-11-05", "latest", "2099-01-01"} {
+		if _, err := LoadConfig(env(map[string]string{"MCP_PROTOCOL_VERSION": bad}), ""); err == nil || !strings.Contains(err.Error(), "MCP_PROTOCOL_VERSION") {
+			t.Errorf("MCP_PROTOCOL_VERSION=%q: %v", bad, err)
+		}
+	}
+}
+
 func TestProgressText(t *testing.T) {
 	f := func(v float64) *float64 { return &v }
 	cases := []struct {

@@ -31,6 +31,9 @@ func (t *Target) Instances(ctx context.Context) Result {
 		return endSessions(ctx, fail(name, "%s", t.failure(ctx, "initialize session B", err)), a)
 	}
 	r := func() Result {
+		if a.Era() == client.EraStateless {
+			return skip(name, "the server speaks the stateless era (%s): there is no session to lose across instances", a.ProtocolVersion())
+		}
 		sessions := []struct {
 			label string
 			c     *client.Client

@@ -61,6 +61,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		Auth:    auth,
 		AuthFix: fix,
 		APIKey:  cfg.AuthMethod == repl.AuthLambda && cfg.AccessToken != "",
+
+		ProtocolVersion: cfg.ProtocolVersion,
 	}
 	fmt.Fprintf(stdout, "smoke: %s (settings from %s; %s)\n", cfg.ServerURL, settingsOrigin(cfg, *outputs), token)
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"mcplambda/client/oauthclient"
+	"mcplambda/mcp"
 )
 
 // TestCommand runs the command as `mcp-client smoke` does: settings from the
@@ -82,6 +83,21 @@ func TestCommand(t *testing.T) {
 			},
 		},
 		{
+			name: "negotiated: stateless era", args: []string{"-outputs", oauthOutputs},
+			env:    map[string]string{"MCP_PROTOCOL_VERSION": "auto"},
+			status: 0,
+			out: []string{
+				"\nok   discovery: 401 Bearer challenge", "\nok   session: server/discover (protocol 2026-07-28), tools/list (2 tools), greet -> \"Hello, smoke!\"",
+				"\nok   streaming: ", "\nskip instances: the server speaks the stateless era (2026-07-28)",
+				"\nsmoke: 3 passed, 1 skipped\n",
+			},
+		},
+		{
+			name: "bad protocol version", args: []string{"-outputs", noOutputs},
+			env:    map[string]string{"MCP_PROTOCOL_VERSION": "2024-11-05"},
+			status: 2, errOut: []string{"MCP_PROTOCOL_VERSION"},
+		},
+		{
 			name: "API key deployment", args: []string{"-outputs", keyOutputs},
 			status: 0,
 			out:    []string{"\nok   discovery: API key deployment: no OAuth discovery", "\nsmoke: 4 passed\n"},
@@ -120,7 +136,14 @@ func TestCommand(t *testing.T) {
 				cancel()
 			}
 			var out, errOut bytes.Buffer
-			status := Main(ctx, tc.args, &out, &errOut, func(k string) string { return tc.env[k] })
+			status := Main(ctx, tc.args, &out, &errOut, func(k string) string {
+				if v, ok := tc.env[k]; ok || k != "MCP_PROTOCOL_VERSION" {
+					return v
+				}
+				// These checks are about a session-era deployment
+				// unless the case says otherwise.
+				return mcp.LatestVersion
+			})
 			if status != tc.status {
 				t.Errorf("status %d, want %d\nout:\n%s\nerr:\n%s", status, tc.status, out.String(), errOut.String())
 			}

@@ -39,7 +39,11 @@ func (t *Target) Session(ctx context.Context) Result {
 		if want := "Hello, " + smokeName + "!"; text != want {
 			return fail(name, "greet answered %s, not %q", quoteShort(text), want)
 		}
-		return pass(name, "initialize (protocol %s), tools/list (%d tools), greet -> %q", c.ProtocolVersion(), len(tools), text)
+		opened := "initialize"
+		if c.Era() == client.EraStateless {
+			opened = "server/discover"
+		}
+		return pass(name, "%s (protocol %s), tools/list (%d tools), greet -> %q", opened, c.ProtocolVersion(), len(tools), text)
 	}()
 	return endSessions(ctx, r, c)
 }

@@ -89,6 +89,10 @@ func pass(name, format string, args ...any) Result {
 	return Result{Name: name, Status: Passed, Detail: fmt.Sprintf(format, args...)}
 }
 
+func skip(name, format string, args ...any) Result {
+	return Result{Name: name, Status: Skipped, Detail: fmt.Sprintf(format, args...)}
+}
+
 func fail(name, format string, args ...any) Result {
 	return Result{Name: name, Status: Failed, Detail: fmt.Sprintf(format, args...)}
 }
@@ -114,6 +118,10 @@ type Target struct {
 	HTTPClient *http.Client
 	// CheckTimeout bounds each check; 0: DefaultCheckTimeout.
 	CheckTimeout time.Duration
+	// ProtocolVersion is the revision the checks speak
+	// (MCP_PROTOCOL_VERSION): "" negotiates the era, a session-era
+	// revision forces the session era, "2026-07-28" the stateless era.
+	ProtocolVersion string
 }
 
 // Run runs the checks in order, writing each result's line to w as soon as
@@ -215,11 +223,12 @@ func (t *Target) httpClient() *http.Client {
 // notifications/initialized), with the target's token.
 func (t *Target) connect(ctx context.Context, onNote func(method string, params json.RawMessage)) (*client.Client, error) {
 	return client.Connect(ctx, client.Options{
-		URL:            t.URL,
-		HTTPClient:     t.HTTPClient,
-		Auth:           t.Auth,
-		ClientInfo:     mcp.Implementation{Name: "mcp-client smoke", Version: "1"},
-		OnNotification: onNote,
+		URL:             t.URL,
+		HTTPClient:      t.HTTPClient,
+		Auth:            t.Auth,
+		ClientInfo:      mcp.Implementation{Name: "mcp-client smoke", Version: "1"},
+		OnNotification:  onNote,
+		ProtocolVersion: t.ProtocolVersion,
 	})
 }
 

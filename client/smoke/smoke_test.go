@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mcplambda/client"
+	"mcplambda/mcp"
 )
 
 // want is one expected result line.
@@ -140,7 +141,7 @@ func TestChecks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newServer(t, tc.server)
-			tg := Target{URL: f.url, CheckTimeout: wait}
+			tg := Target{URL: f.url, CheckTimeout: wait, ProtocolVersion: mcp.LatestVersion}
 			if tc.target != nil {
 				tc.target(&tg, f)
 			}
@@ -197,7 +198,7 @@ func TestChecks(t *testing.T) {
 // left to expire.
 func TestDiscoveryDeletesItsSession(t *testing.T) {
 	f := newServer(t, serverOpts{auth: authOff})
-	tg := Target{URL: f.url, CheckTimeout: wait}
+	tg := Target{URL: f.url, CheckTimeout: wait, ProtocolVersion: mcp.LatestVersion}
 	r := tg.Discovery(testContext(t))
 	if r.Status != Skipped {
 		t.Fatalf("got %s", r)

@@ -117,8 +117,10 @@ func TestSmoke(t *testing.T) {
 		out    []string
 		errOut []string
 	}{
-		{name: "passes", args: []string{"smoke", "-outputs", noOutputs}, env: map[string]string{"MCP_SERVER_URL": url, "OAUTH_TOKEN_DIR": tokens}, status: 0,
-			out: []string{"smoke: " + url + " (settings from the environment", "\nskip discovery: the server needs no token\n", "\nok   session: ", "\nok   streaming: ", "\nok   instances: ", "\nsmoke: 3 passed, 1 skipped\n"}},
+		{name: "passes", args: []string{"smoke", "-outputs", noOutputs}, env: map[string]string{"MCP_SERVER_URL": url, "OAUTH_TOKEN_DIR": tokens, "MCP_PROTOCOL_VERSION": "2025-11-25"}, status: 0,
+			out: []string{"smoke: " + url + " (settings from the environment", "\nskip discovery: the server needs no token\n", "\nok   session: initialize (protocol 2025-11-25)", "\nok   streaming: ", "\nok   instances: ", "\nsmoke: 3 passed, 1 skipped\n"}},
+		{name: "passes, negotiated", args: []string{"smoke", "-outputs", noOutputs}, env: map[string]string{"MCP_SERVER_URL": url, "OAUTH_TOKEN_DIR": tokens}, status: 0,
+			out: []string{"\nok   session: server/discover (protocol 2026-07-28)", "\nok   streaming: ", "\nskip instances: the server speaks the stateless era", "\nsmoke: 2 passed, 2 skipped\n"}},
 		{name: "fails", args: []string{"smoke", "-outputs", noOutputs, "-url", "http://127.0.0.1:1/mcp"}, env: map[string]string{"OAUTH_TOKEN_DIR": tokens}, status: 1,
 			out: []string{"\nFAIL discovery: ", "connection refused", "\nsmoke: 4 failed\n"}},
 		{name: "usage", args: []string{"smoke", "-frob"}, status: 2, errOut: []string{"usage: mcp-client smoke [-url URL] [-outputs FILE]"}},

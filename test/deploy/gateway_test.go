@@ -26,6 +26,7 @@ import (
 
 	"mcplambda/client"
 	"mcplambda/client/smoke"
+	"mcplambda/mcp"
 	"mcplambda/test/apigw"
 	"mcplambda/test/lambdaemu"
 	"mcplambda/test/moto"
@@ -267,23 +268,30 @@ func (d *deployed) refusal(name string, a answer, status int, challenge string) 
 }
 
 // runSmoke runs make smoke's checks through the gateway and logs their
-// lines; every check must pass.
+// lines, in both eras. Forced into the session era every check must pass,
+// the session surviving a second instance included; negotiated, the
+// client speaks the stateless era, where only that check is skipped
+// (there is no session to lose).
 func (d *deployed) runSmoke(auth client.Authorizer, apiKey bool) string {
 	d.t.Helper()
-	var out bytes.Buffer
-	ctx, cancel := context.WithTimeout(d.t.Context(), 5*time.Minute)
-	defer cancel()
-	results := smoke.Run(ctx, smoke.Target{URL: d.url, Auth: auth, APIKey: apiKey, HTTPClient: d.hc}, &out)
-	d.t.Logf("smoke through the gateway double:\n%s", out.String())
-	if smoke.AnyFailed(results) || len(results) != smoke.NumChecks {
-		d.t.Errorf("smoke: %s", smoke.Summary(results))
-	}
-	for _, r := range results {
-		if r.Status == smoke.Skipped {
-			d.t.Errorf("smoke check %s skipped: %s", r.Name, r.Detail)
+	var all string
+	for _, version := range []string{mcp.LatestVersion, ""} {
+		var out bytes.Buffer
+		ctx, cancel := context.WithTimeout(d.t.Context(), 5*time.Minute)
+		results := smoke.Run(ctx, smoke.Target{URL: d.url, Auth: auth, APIKey: apiKey, HTTPClient: d.hc, ProtocolVersion: version}, &out)
+		cancel()
+		d.t.Logf("smoke through the gateway double (protocol %q):\n%s", version, out.String())
+		if smoke.AnyFailed(results) || len(results) != smoke.NumChecks {
+			d.t.Errorf("smoke (protocol %q): %s", version, smoke.Summary(results))
 		}
+		for _, r := range results {
+			if r.Status == smoke.Skipped && (version != "" || r.Name != "instances") {
+				d.t.Errorf("smoke check %s skipped (protocol %q): %s", r.Name, version, r.Detail)
+			}
+		}
+		all += out.String()
 	}
-	return out.String()
+	return all
 }
 
 // minter signs Cognito-shaped access tokens with a key of its own, served
