@@ -177,25 +177,41 @@ func (c *Client) isClosed() bool {
 // withProgressToken adds _meta.progressToken to params, which must encode
 // as a JSON object (or be nil).
 func withProgressToken(params any, token json.RawMessage) (json.RawMessage, error) {
-	obj := map[string]json.RawMessage{}
+	obj, meta, err := openParams(params, "params must be a JSON object to carry a progress token")
+	if err != nil {
+		return nil, err
+	}
+	meta["progressToken"] = token
+	return closeParams(obj, meta)
+}
+
+// openParams decodes params (nil, or anything that encodes as a JSON
+// object) into its members and the members of its _meta, for a caller
+// that adds to _meta; notObject is the error when params is no object.
+func openParams(params any, notObject string) (obj, meta map[string]json.RawMessage, err error) {
+	obj = map[string]json.RawMessage{}
 	if params != nil {
 		raw, err := json.Marshal(params)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if string(raw) != "null" {
 			if err := json.Unmarshal(raw, &obj); err != nil {
-				return nil, errors.New("params must be a JSON object to carry a progress token")
+				return nil, nil, errors.New(notObject)
 			}
 		}
 	}
-	meta := map[string]json.RawMessage{}
+	meta = map[string]json.RawMessage{}
 	if m, ok := obj["_meta"]; ok && string(m) != "null" {
 		if err := json.Unmarshal(m, &meta); err != nil {
-			return nil, errors.New("params _meta must be a JSON object")
+			return nil, nil, errors.New("params _meta must be a JSON object")
 		}
 	}
-	meta["progressToken"] = token
+	return obj, meta, nil
+}
+
+// closeParams encodes what openParams opened, _meta included.
+func closeParams(obj, meta map[string]json.RawMessage) (json.RawMessage, error) {
 	var err error
 	if obj["_meta"], err = json.Marshal(meta); err != nil {
 		return nil, err

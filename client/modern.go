@@ -174,23 +174,9 @@ func truncateList(l []string) []string {
 // identity, the log level if one was set, and extra; the keys of fields
 // are set on the params object itself.
 func (c *Client) modernParams(params any, sess session, extra map[string]json.RawMessage) (json.RawMessage, error) {
-	obj := map[string]json.RawMessage{}
-	if params != nil {
-		raw, err := json.Marshal(params)
-		if err != nil {
-			return nil, err
-		}
-		if string(raw) != "null" {
-			if err := json.Unmarshal(raw, &obj); err != nil {
-				return nil, errors.New("params must be a JSON object")
-			}
-		}
-	}
-	meta := map[string]json.RawMessage{}
-	if m, ok := obj["_meta"]; ok && string(m) != "null" {
-		if err := json.Unmarshal(m, &meta); err != nil {
-			return nil, errors.New("params _meta must be a JSON object")
-		}
+	obj, meta, err := openParams(params, "params must be a JSON object")
+	if err != nil {
+		return nil, err
 	}
 	set := func(k string, v any) error {
 		b, err := json.Marshal(v)
@@ -215,11 +201,7 @@ func (c *Client) modernParams(params any, sess session, extra map[string]json.Ra
 	for k, v := range extra {
 		meta[k] = v
 	}
-	var err error
-	if obj["_meta"], err = json.Marshal(meta); err != nil {
-		return nil, err
-	}
-	return json.Marshal(obj)
+	return closeParams(obj, meta)
 }
 
 // withFields returns the JSON object obj with fields set.
