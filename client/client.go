@@ -68,6 +68,11 @@ type Options struct {
 	// (open=true) and when the client stops trying (open=false, with the
 	// reason; nil reason means the server offers no such stream).
 	OnStandaloneStream func(open bool, err error)
+	// Cache keeps the stateless era's cacheable results (the lists and
+	// resources/read) for their ttlMs; see ResultCache. nil: a cache of
+	// this client's own. Share one between clients to share public
+	// results; NewResultCache(0) turns caching off.
+	Cache *ResultCache
 }
 
 // CallOption tunes one request.
@@ -147,6 +152,8 @@ type Client struct {
 
 	progMu   sync.Mutex
 	progress map[string]func(mcp.ProgressParams)
+
+	cache *ResultCache
 }
 
 // Connect opens the connection in the era Options.ProtocolVersion asks for,
@@ -175,6 +182,10 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 		incoming:   map[string]context.CancelFunc{},
 		subs:       map[string]bool{},
 		progress:   map[string]func(mcp.ProgressParams){},
+		cache:      opts.Cache,
+	}
+	if c.cache == nil {
+		c.cache = NewResultCache(defaultCacheEntries)
 	}
 	if c.hc == nil {
 		c.hc, c.ownHC = newHTTPClient(), true

@@ -10,6 +10,7 @@ import (
 // handleNotification runs on the goroutine reading the stream, so a
 // stream's notifications reach the callbacks in order.
 func (c *Client) handleNotification(method string, params json.RawMessage, sess session) {
+	c.invalidateFor(method, params)
 	switch method {
 	case mcp.NotificationProgress:
 		var p mcp.ProgressParams

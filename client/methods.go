@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"mcplambda/mcp"
@@ -101,6 +102,12 @@ func (c *Client) CallTool(ctx context.Context, name string, args any, opts ...Ca
 	}
 	var res mcp.CallToolResult
 	if err := c.Call(ctx, mcp.MethodToolsCall, p, &res, opts...); err != nil {
+		// An unknown tool or arguments the server no longer accepts hint
+		// that the cached tool list is out of date.
+		var re *RPCError
+		if errors.As(err, &re) && (re.Code == mcp.CodeMethodNotFound || re.Code == mcp.CodeInvalidParams) {
+			c.cache.invalidate(c.opts.URL, []string{mcp.MethodToolsList}, "")
+		}
 		return nil, err
 	}
 	return &res, nil

@@ -286,6 +286,13 @@ func (c *Client) filterTools(tools []mcp.Tool) []mcp.Tool {
 // callModern sends a stateless request, answering input_required results
 // until the request completes.
 func (c *Client) callModern(ctx context.Context, method string, params any, result any, cfg callConfig, sess session) error {
+	var key []byte // the cache key's params: the caller's own, without _meta
+	if cacheable(method) {
+		key, _ = json.Marshal(params)
+		if raw, ok := c.cachedResult(ctx, method, key); ok {
+			return decodeResult(&mcp.Message{Result: raw}, result)
+		}
+	}
 	id := mcp.IntID(c.nextID.Add(1))
 	var extra map[string]json.RawMessage
 	if cfg.progress != nil {
@@ -335,6 +342,9 @@ func (c *Client) callModern(ctx context.Context, method string, params any, resu
 			RequestState  json.RawMessage            `json:"requestState"`
 		}
 		if json.Unmarshal(msg.Result, &ir) != nil || ir.ResultType != mcp.ResultInputRequired {
+			if round == 1 && key != nil {
+				c.storeResult(ctx, method, key, readURI(params), msg.Result)
+			}
 			return decodeResult(msg, result)
 		}
 		if round >= maxInputRounds {
@@ -353,6 +363,15 @@ func (c *Client) callModern(ctx context.Context, method string, params any, resu
 		}
 		id = mcp.IntID(c.nextID.Add(1)) // a retry is a new request
 	}
+}
+
+// readURI is the uri of a resources/read request, which its
+// resources/updated notifications name.
+func readURI(params any) string {
+	if p, ok := params.(*mcp.ReadResourceParams); ok {
+		return p.URI
+	}
+	return ""
 }
 
 // answerInputs answers the inputRequests of an input_required result with
