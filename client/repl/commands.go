@@ -551,6 +551,9 @@ func cmdSetLogLevel(r *REPL, ctx context.Context, _ string, w []word) (bool, err
 	if err := c.SetLogLevel(ctx, level); err != nil {
 		return false, err
 	}
+	r.mu.Lock()
+	r.logLevel = level
+	r.mu.Unlock()
 	r.con.Printf("The server now sends log messages at %s and above.", level)
 	return false, nil
 }

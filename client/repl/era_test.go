@@ -72,3 +72,25 @@ func TestBothEras(t *testing.T) {
 		})
 	}
 }
+
+// Without set-log-level, multi-greet's three messages still show in both
+// eras: a stateless-era server sends none unless a request asks, so the
+// REPL asks for debug by default there; a session-era server sends them
+// unasked.
+func TestLogMessagesWithoutSetLevel(t *testing.T) {
+	s := newTestServer(t, nil)
+	for _, version := range []string{mcp.LatestVersion, mcp.Version20260728} {
+		t.Run(version, func(t *testing.T) {
+			out, errOut, err := runScript(t, s, "multi-greet Ada\nset-log-level info\nmulti-greet Bob", func(o *Options) { o.Config.ProtocolVersion = version })
+			if err != nil {
+				t.Fatalf("%v\nout:\n%s\nerr:\n%s", err, out, errOut)
+			}
+			assertContains(t, "Out", out,
+				"[debug] multi-greet: Starting multi-greet for Ada",
+				"[info] multi-greet: Sending first greeting to Ada",
+				"[info] multi-greet: Sending second greeting to Ada",
+				"[info] multi-greet: Sending second greeting to Bob")
+			assertLacks(t, "Out", out, "Starting multi-greet for Bob")
+		})
+	}
+}

@@ -83,6 +83,7 @@ type REPL struct {
 	oauth      OAuth
 	oauthURL   string
 	outDir     string
+	logLevel   mcp.LoggingLevel // set-log-level's, asked again of a stateless-era server after connect
 	// cmdCtx is the context of the running command (nil between
 	// commands): an elicitation reading input ends with it, so Ctrl-C never
 	// leaves a reader behind that would swallow the next command.
@@ -404,6 +405,19 @@ func (r *REPL) connect(ctx context.Context, rawURL string, loud bool) error {
 	c, err := client.Connect(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("connecting to %s: %w", rawURL, err)
+	}
+	// The stateless era sends log messages only to requests that ask for
+	// them (_meta logLevel); a session-era server sends them all until
+	// set-log-level. Asking for debug, or what the user chose, shows the
+	// same messages in both eras.
+	r.mu.Lock()
+	level := r.logLevel
+	r.mu.Unlock()
+	if c.Era() == client.EraStateless {
+		if level == "" {
+			level = mcp.LevelDebug
+		}
+		_ = c.SetLogLevel(ctx, level) // no request in this era: it cannot fail
 	}
 	r.mu.Lock()
 	r.c = c
