@@ -117,7 +117,7 @@ func (c *Client) cancelRemote(id mcp.ID, method string, why error) {
 // notifyModern POSTs a notification in the stateless era, with _meta and
 // the standard headers as on requests.
 func (c *Client) notifyModern(ctx context.Context, method string, params any, sess session) error {
-	raw, err := c.modernParams(params, sess, nil)
+	raw, err := c.modernParams(nil, params, sess, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", method, err)
 	}

@@ -113,6 +113,7 @@ type session struct {
 	// answered.
 	modern   bool
 	discover mcp.DiscoverResult
+	meta     []byte // the _meta members every stateless request carries (sessionMeta)
 }
 
 // Client is a connection to one MCP server. It is safe for concurrent use.

@@ -222,7 +222,7 @@ func isPermanent(err error) bool {
 func (c *Client) listenOnce(ctx context.Context, filter mcp.SubscriptionFilter, waiters *[]chan listenAck) (acked bool, err error) {
 	sess := c.session()
 	id := mcp.IntID(c.nextID.Add(1))
-	params, err := c.modernParams(&mcp.SubscriptionsListenParams{Notifications: filter}, sess, nil)
+	params, err := c.modernParams(nil, &mcp.SubscriptionsListenParams{Notifications: filter}, sess, nil)
 	if err != nil {
 		return false, &permanentError{err}
 	}

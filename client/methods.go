@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"mcplambda/internal/jsonlex"
 	"mcplambda/mcp"
 )
 
@@ -100,7 +101,13 @@ func (c *Client) CallTool(ctx context.Context, name string, args any, opts ...Ca
 			p.Arguments = raw
 		}
 	}
-	var res mcp.CallToolResult
+	// _meta is decoded raw first: in the stateless era every result
+	// carries the server's identity there, which ServerInfo already has and
+	// which would cost a map per call.
+	var res struct {
+		mcp.CallToolResult
+		Meta json.RawMessage `json:"_meta"`
+	}
 	if err := c.Call(ctx, mcp.MethodToolsCall, p, &res, opts...); err != nil {
 		// An unknown tool or arguments the server no longer accepts hint
 		// that the cached tool list is out of date.
@@ -110,7 +117,37 @@ func (c *Client) CallTool(ctx context.Context, name string, args any, opts ...Ca
 		}
 		return nil, err
 	}
-	return &res, nil
+	meta, err := resultMeta(res.Meta)
+	if err != nil {
+		return nil, fmt.Errorf("tools/call %s: decoding the result's _meta: %w", name, err)
+	}
+	res.CallToolResult.Meta = meta
+	return &res.CallToolResult, nil
+}
+
+// resultMeta decodes a result's _meta, leaving out the stateless era's
+// io.modelcontextprotocol/serverInfo (ServerInfo has it); nil when
+// nothing else is there.
+func resultMeta(raw json.RawMessage) (mcp.Meta, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	others := false
+	if err := jsonlex.ScanObject(raw, func(key, _ []byte) error {
+		others = others || string(key) != mcp.MetaServerInfo
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if !others {
+		return nil, nil
+	}
+	var m mcp.Meta
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	delete(m, mcp.MetaServerInfo)
+	return m, nil
 }
 
 // ReadResource reads the resource at uri.

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"sort"
 
+	"mcplambda/internal/jsonlex"
 	"mcplambda/internal/mcpheader"
 	"mcplambda/mcp"
 )
@@ -67,8 +69,12 @@ func (c *Client) discover(ctx context.Context) (session, error) {
 		}
 		tried[version] = true
 		sess := session{version: version, modern: true}
+		var err error
+		if sess.meta, err = c.sessionMeta(version); err != nil {
+			return session{}, err
+		}
 		id := mcp.IntID(c.nextID.Add(1))
-		params, err := c.modernParams(nil, sess, nil)
+		params, err := c.modernParams(nil, nil, sess, nil)
 		if err != nil {
 			return session{}, err
 		}
@@ -172,8 +178,91 @@ func truncateList(l []string) []string {
 // modernParams returns params (nil or anything encoding as a JSON object)
 // with _meta carrying the protocol version, the client's capabilities and
 // identity, the log level if one was set, and extra; the keys of fields
-// are set on the params object itself.
-func (c *Client) modernParams(params any, sess session, extra map[string]json.RawMessage) (json.RawMessage, error) {
+// are set on the params object itself. It runs on every request, so the
+// common case (params without a _meta of their own) splices _meta into
+// the encoded params instead of decoding and encoding them again.
+func (c *Client) modernParams(dst []byte, params any, sess session, extra map[string]json.RawMessage) (json.RawMessage, error) {
+	var raw []byte
+	if params != nil {
+		var err error
+		if raw, err = json.Marshal(params); err != nil {
+			return nil, err
+		}
+		if string(raw) == "null" {
+			raw = nil
+		}
+	}
+	hasMeta := false
+	if p, ok := params.(*mcp.CallToolParams); ok {
+		// json.Marshal made an object; its _meta is the Meta field.
+		hasMeta = p.Meta != nil
+	} else if raw != nil {
+		err := jsonlex.ScanObject(raw, func(key, _ []byte) error {
+			hasMeta = hasMeta || string(key) == "_meta"
+			return nil
+		})
+		if err != nil {
+			return nil, errors.New("params must be a JSON object")
+		}
+	}
+	c.mu.Lock()
+	level := c.logLevel
+	c.mu.Unlock()
+	if hasMeta {
+		merged, err := c.modernParamsMerged(params, sess, level, extra)
+		return append(dst, merged...), err
+	}
+	meta := sess.meta
+	if meta == nil {
+		var err error
+		if meta, err = c.sessionMeta(sess.version); err != nil {
+			return nil, err
+		}
+	}
+	buf := slices.Grow(dst, len(raw)+len(meta)+64)
+	buf = append(buf, `{"_meta":{`...)
+	buf = append(buf, meta...)
+	if level != "" {
+		buf = append(buf, `,"`+mcp.MetaLogLevel+`":`...)
+		buf = mcp.AppendJSONString(buf, string(level))
+	}
+	for k, v := range extra {
+		buf = append(buf, ',')
+		buf = mcp.AppendJSONString(buf, k)
+		buf = append(buf, ':')
+		buf = append(buf, v...)
+	}
+	buf = append(buf, '}')
+	// json.Marshal output is compact: raw is "{}" or "{" members "}".
+	if len(raw) > 2 {
+		buf = append(buf, ',')
+		return append(buf, raw[1:]...), nil
+	}
+	return append(buf, '}'), nil
+}
+
+// sessionMeta encodes the _meta members every request of a stateless
+// session carries: they change only with the protocol version.
+func (c *Client) sessionMeta(version string) ([]byte, error) {
+	buf := []byte(`"` + mcp.MetaProtocolVersion + `":`)
+	buf = mcp.AppendJSONString(buf, version)
+	for _, m := range []struct {
+		key string
+		v   any
+	}{{mcp.MetaClientCapabilities, c.capabilities()}, {mcp.MetaClientInfo, c.opts.ClientInfo}} {
+		b, err := json.Marshal(m.v)
+		if err != nil {
+			return nil, err
+		}
+		buf = append(buf, `,"`+m.key+`":`...)
+		buf = append(buf, b...)
+	}
+	return buf, nil
+}
+
+// modernParamsMerged is modernParams for params that bring a _meta of
+// their own: ours is merged into theirs.
+func (c *Client) modernParamsMerged(params any, sess session, level mcp.LoggingLevel, extra map[string]json.RawMessage) (json.RawMessage, error) {
 	obj, meta, err := openParams(params, "params must be a JSON object")
 	if err != nil {
 		return nil, err
@@ -190,9 +279,6 @@ func (c *Client) modernParams(params any, sess session, extra map[string]json.Ra
 	); err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	level := c.logLevel
-	c.mu.Unlock()
 	if level != "" {
 		if err := set(mcp.MetaLogLevel, level); err != nil {
 			return nil, err
@@ -218,13 +304,28 @@ func withFields(obj json.RawMessage, fields map[string]json.RawMessage) (json.Ra
 
 // modernHeaders are the standard headers of a stateless request and, for
 // tools/call, the Mcp-Param-* headers its tool's inputSchema declares.
-func (c *Client) modernHeaders(ctx context.Context, method string, params json.RawMessage) (http.Header, error) {
+func (c *Client) modernHeaders(ctx context.Context, method string, typed any, params json.RawMessage) (http.Header, error) {
 	var p struct {
-		Name      string          `json:"name"`
-		URI       string          `json:"uri"`
-		Arguments json.RawMessage `json:"arguments"`
+		Name, URI string
+		Arguments json.RawMessage
 	}
-	_ = json.Unmarshal(params, &p)
+	switch t := typed.(type) {
+	case *mcp.CallToolParams: // the common case, known without reading params
+		p.Name, p.Arguments = t.Name, t.Arguments
+	default:
+		// The lexer, not encoding/json: this runs on every request.
+		_ = jsonlex.ScanObject(params, func(key, value []byte) error {
+			switch string(key) {
+			case "name":
+				p.Name, _ = jsonlex.Unquote(value)
+			case "uri":
+				p.URI, _ = jsonlex.Unquote(value)
+			case "arguments":
+				p.Arguments = value
+			}
+			return nil
+		})
+	}
 	name := p.Name
 	if mcpheader.NameSource(method) == "uri" {
 		name = p.URI
@@ -307,19 +408,23 @@ func (c *Client) callModern(ctx context.Context, method string, params any, resu
 			c.progMu.Unlock()
 		}()
 	}
-	base, err := c.modernParams(params, sess, extra)
+	// The first round's params are encoded straight into its message.
+	head := mcp.AppendRequestHead(make([]byte, 0, 512), id, method)
+	first, err := c.modernParams(head, params, sess, extra)
 	if err != nil {
 		return fmt.Errorf("%s: %w", method, err)
 	}
-	hdr, err := c.modernHeaders(ctx, method, base)
+	base := first[len(head):len(first):len(first)]
+	first = append(first, '}')
+	hdr, err := c.modernHeaders(ctx, method, params, base)
 	if err != nil {
 		return err
 	}
 	cur := base
 	for round := 1; ; round++ {
-		body, err := mcp.AppendRequest(nil, id, method, cur)
-		if err != nil {
-			return err
+		body := first
+		if round > 1 {
+			body = mcp.AppendRequestRaw(make([]byte, 0, len(cur)+len(method)+48), id, method, cur)
 		}
 		msg, _, err := c.exchangeWith(ctx, method, id, body, sess, hdr)
 		if err != nil {
@@ -337,11 +442,10 @@ func (c *Client) callModern(ctx context.Context, method string, params any, resu
 			return decodeResult(msg, nil)
 		}
 		var ir struct {
-			ResultType    string                     `json:"resultType"`
 			InputRequests map[string]json.RawMessage `json:"inputRequests"`
 			RequestState  json.RawMessage            `json:"requestState"`
 		}
-		if json.Unmarshal(msg.Result, &ir) != nil || ir.ResultType != mcp.ResultInputRequired {
+		if resultType(msg.Result) != mcp.ResultInputRequired || json.Unmarshal(msg.Result, &ir) != nil {
 			if round == 1 && key != nil {
 				c.storeResult(ctx, method, key, readURI(params), msg.Result)
 			}
@@ -363,6 +467,24 @@ func (c *Client) callModern(ctx context.Context, method string, params any, resu
 		}
 		id = mcp.IntID(c.nextID.Add(1)) // a retry is a new request
 	}
+}
+
+// resultType is a result's resultType ("" when absent or not a string),
+// found with the lexer: a complete result is then decoded once only.
+func resultType(result json.RawMessage) string {
+	if !bytes.Contains(result, []byte(mcp.ResultInputRequired)) && bytes.IndexByte(result, '\\') < 0 {
+		// Without the word, or an escape that could spell it, the
+		// result cannot be input_required: skip the scan.
+		return ""
+	}
+	var rt string
+	_ = jsonlex.ScanObject(result, func(key, value []byte) error {
+		if string(key) == "resultType" {
+			rt, _ = jsonlex.Unquote(value)
+		}
+		return nil
+	})
+	return rt
 }
 
 // readURI is the uri of a resources/read request, which its

@@ -352,9 +352,8 @@ func AppendRequest(dst []byte, id ID, method string, params any) ([]byte, error)
 		dst = append(dst, id.raw...)
 		dst = append(dst, ',')
 	}
-	m, _ := json.Marshal(method)
 	dst = append(dst, `"method":`...)
-	dst = append(dst, m...)
+	dst = AppendJSONString(dst, method)
 	if params != nil {
 		p, err := json.Marshal(params)
 		if err != nil {
@@ -364,4 +363,31 @@ func AppendRequest(dst []byte, id ID, method string, params any) ([]byte, error)
 		dst = append(dst, p...)
 	}
 	return append(dst, '}'), nil
+}
+
+// AppendRequestRaw is AppendRequest for params the caller encoded itself:
+// they must be valid, compact JSON (nil: none), and are copied as they are.
+func AppendRequestRaw(dst []byte, id ID, method string, params []byte) []byte {
+	if params == nil {
+		dst, _ = AppendRequest(dst, id, method, nil)
+		return dst
+	}
+	dst = AppendRequestHead(dst, id, method)
+	dst = append(dst, params...)
+	return append(dst, '}')
+}
+
+// AppendRequestHead appends a request up to its params: the caller
+// appends the params (valid, compact JSON) and then '}', so they can be
+// encoded straight into the message.
+func AppendRequestHead(dst []byte, id ID, method string) []byte {
+	dst = append(dst, `{"jsonrpc":"2.0",`...)
+	if !id.IsZero() {
+		dst = append(dst, `"id":`...)
+		dst = append(dst, id.raw...)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"method":`...)
+	dst = AppendJSONString(dst, method)
+	return append(dst, `,"params":`...)
 }
