@@ -3,7 +3,9 @@ package client
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"mcplambda/mcp"
@@ -113,5 +115,54 @@ func TestCallToolResultMeta(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// $refs in a tool's schema are never fetched: not when the tools are
+// listed, not when their x-mcp-header annotations are read, not when a
+// tool is called.
+func TestSchemaRefsNeverFetched(t *testing.T) {
+	var fetched atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fetched.Add(1)
+		_, _ = w.Write([]byte(`{"type":"string","x-mcp-header":"Stolen"}`))
+	}))
+	defer elsewhere.Close()
+	s := newTestServer(t, nil)
+	schema := `{"type":"object","properties":{"a":{"$ref":"` + elsewhere.URL + `/a.json"},"b":{"type":"string","x-mcp-header":"B"}},"$defs":{"c":{"$ref":"` + elsewhere.URL + `/c.json"}}}`
+	s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, b []byte) bool {
+		var m struct {
+			ID     json.RawMessage
+			Method string
+		}
+		_ = json.Unmarshal(b, &m)
+		var result string
+		switch m.Method {
+		case mcp.MethodToolsList:
+			result = `{"resultType":"complete","ttlMs":0,"cacheScope":"public","tools":[{"name":"remote","inputSchema":` + schema + `}]}`
+		case mcp.MethodToolsCall:
+			result = `{"resultType":"complete","content":[{"type":"text","text":"` + r.Header.Get("Mcp-Param-B") + `"}]}`
+		default:
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":` + string(m.ID) + `,"result":` + result + `}`))
+		return true
+	})
+	c := connect(t, Options{URL: s.url})
+	ctx := testContext(t)
+	tools, err := c.ListTools(ctx)
+	if err != nil || len(tools) != 1 {
+		t.Fatalf("tools %v, err %v", tools, err)
+	}
+	res, err := c.CallTool(ctx, "remote", map[string]string{"a": "x", "b": "y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text(res) != "y" {
+		t.Errorf("Mcp-Param-B was %q, want y", text(res))
+	}
+	if n := fetched.Load(); n != 0 {
+		t.Fatalf("the client fetched a $ref %d times", n)
 	}
 }
