@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -31,6 +32,11 @@ import (
 //
 // The server is not trusted: entries and bytes are bounded, and the
 // entry closest to expiry makes room for a new one.
+//
+// It also remembers the era negotiation found at each origin, as the
+// 2026-07-28 versioning rules ask: a Connect through the same cache to a
+// session-era origin goes straight to initialize, and probes again only if
+// that fails.
 type ResultCache struct {
 	maxEntries int
 	maxBytes   int
@@ -39,6 +45,7 @@ type ResultCache struct {
 	mu      sync.Mutex
 	entries map[string]*cacheEntry
 	bytes   int
+	eras    map[string]Era // by origin: what negotiation found
 }
 
 type cacheEntry struct {
@@ -55,11 +62,16 @@ const (
 	maxCachedResult     = 1 << 20
 )
 
+// maxOrigins bounds the eras remembered; past it they are forgotten and
+// learnt again.
+const maxOrigins = 256
+
 // NewResultCache returns a cache of at most maxEntries results (and 8 MiB);
 // maxEntries <= 0 returns a cache that keeps nothing, which turns caching
 // off. Share one between clients (Options.Cache) to share public results.
 func NewResultCache(maxEntries int) *ResultCache {
-	return &ResultCache{maxEntries: maxEntries, maxBytes: defaultCacheBytes, now: time.Now, entries: map[string]*cacheEntry{}}
+	return &ResultCache{maxEntries: maxEntries, maxBytes: defaultCacheBytes, now: time.Now,
+		entries: map[string]*cacheEntry{}, eras: map[string]Era{}}
 }
 
 // Len is the number of results held, expired ones included until they are
@@ -70,7 +82,32 @@ func (rc *ResultCache) Len() int {
 	return len(rc.entries)
 }
 
-// Clear forgets everything.
+// eraOf is the era negotiation found at origin ("" if unknown).
+func (rc *ResultCache) eraOf(origin string) Era {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.eras[origin]
+}
+
+func (rc *ResultCache) rememberEra(origin string, era Era) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if _, ok := rc.eras[origin]; !ok && len(rc.eras) >= maxOrigins {
+		clear(rc.eras)
+	}
+	rc.eras[origin] = era
+}
+
+// originOf is scheme://host[:port] of an endpoint URL (already checked).
+func originOf(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return endpoint
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}
+
+// Clear forgets every result (not the eras).
 func (rc *ResultCache) Clear() {
 	rc.mu.Lock()
 	clear(rc.entries)

@@ -305,3 +305,52 @@ func TestCacheBounds(t *testing.T) {
 		t.Error("NewResultCache(0) kept a result")
 	}
 }
+
+// The era is remembered per origin: a session-era origin is not probed
+// again through the same cache, unless initialize then fails.
+func TestEraRememberedPerOrigin(t *testing.T) {
+	s := newTestServer(t, nil)
+	s.proxy.setHook(answerDiscover(http.StatusBadRequest, "Bad Request"))
+	rc := NewResultCache(defaultCacheEntries)
+	ctx := testContext(t)
+	for i := range 2 {
+		c := connect(t, Options{URL: s.url, Cache: rc})
+		if c.Era() != EraSession {
+			t.Fatalf("connect %d: era %s", i, c.Era())
+		}
+	}
+	if n := s.proxy.count(http.MethodPost, mcp.MethodServerDiscover); n != 1 {
+		t.Fatalf("%d probes, want 1", n)
+	}
+	// Another path on the same origin is the same server.
+	if c := connect(t, Options{URL: s.url + "?x=1", Cache: rc}); c.Era() != EraSession {
+		t.Fatalf("era %s", c.Era())
+	}
+	if n := s.proxy.count(http.MethodPost, mcp.MethodServerDiscover); n != 1 {
+		t.Fatalf("%d probes, want 1", n)
+	}
+	// The server was upgraded: initialize fails, the client probes.
+	s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, b []byte) bool {
+		var m struct{ Method string }
+		_ = json.Unmarshal(b, &m)
+		if m.Method != mcp.MethodInitialize {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":1,"error":{"code":-32600,"message":"initialize is not supported"}}`))
+		return true
+	})
+	c, err := Connect(ctx, Options{URL: s.url, Cache: rc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if c.Era() != EraStateless || rc.eraOf(originOf(s.url)) != EraStateless {
+		t.Fatalf("era %s, remembered %s", c.Era(), rc.eraOf(originOf(s.url)))
+	}
+	// A forced revision neither reads nor changes what is remembered.
+	if c := connect(t, Options{URL: s.url, Cache: rc, ProtocolVersion: mcp.Version20260728}); c.Era() != EraStateless {
+		t.Fatal(c.Era())
+	}
+}

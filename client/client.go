@@ -69,9 +69,11 @@ type Options struct {
 	// reason; nil reason means the server offers no such stream).
 	OnStandaloneStream func(open bool, err error)
 	// Cache keeps the stateless era's cacheable results (the lists and
-	// resources/read) for their ttlMs; see ResultCache. nil: a cache of
-	// this client's own. Share one between clients to share public
-	// results; NewResultCache(0) turns caching off.
+	// resources/read) for their ttlMs, and the era of each origin; see
+	// ResultCache. nil: a cache of this client's own. Give every client of
+	// a program the same one, so that reconnecting does not probe a known
+	// session-era server again and public results are shared;
+	// NewResultCache(0) keeps no results.
 	Cache *ResultCache
 }
 
@@ -205,21 +207,32 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 
+	// The era is a property of the server, remembered per origin in the
+	// cache the client was given (the REPL keeps one for its life): a
+	// session-era origin is not probed again, unless initialize then fails.
+	origin := originOf(opts.URL)
+	remembered := Era("")
+	if probe {
+		remembered = c.cache.eraOf(origin)
+	}
 	var sess session
 	err = errLegacyServer
-	if probe || forceModern {
+	tryDiscover := func() {
 		dctx, cancel := c.requestContext(ctx, mcp.MethodServerDiscover)
 		sess, err = c.discover(dctx)
 		if err != nil && !errors.Is(err, errLegacyServer) {
 			err = c.contextError(dctx, err)
 		}
 		cancel()
+	}
+	if forceModern || (probe && remembered != EraSession) {
+		tryDiscover()
 		if forceModern && errors.Is(err, errLegacyServer) {
 			err = fmt.Errorf("the server does not speak the stateless era (%s): %w", mcp.Version20260728, err)
 		}
 	}
 	if errors.Is(err, errLegacyServer) && !forceModern {
-		if probe {
+		if probe && remembered != EraSession {
 			c.log.Debug("mcp server is of the session era; initializing", "probe", err)
 		}
 		ictx, cancel := c.requestContext(ctx, mcp.MethodInitialize)
@@ -228,6 +241,22 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 			err = c.contextError(ictx, err)
 		}
 		cancel()
+		if err != nil && remembered == EraSession && ctx.Err() == nil {
+			// What was remembered may be out of date: probe after all.
+			c.log.Debug("mcp initialize failed on a remembered session-era origin; probing", "error", err)
+			initErr := err
+			tryDiscover()
+			if errors.Is(err, errLegacyServer) {
+				err = initErr
+			}
+		}
+	}
+	if err == nil && probe {
+		era := EraSession
+		if sess.modern {
+			era = EraStateless
+		}
+		c.cache.rememberEra(origin, era)
 	}
 	if err != nil {
 		c.Disconnect()

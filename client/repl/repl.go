@@ -84,6 +84,10 @@ type REPL struct {
 	oauthURL   string
 	outDir     string
 	logLevel   mcp.LoggingLevel // set-log-level's, asked again of a stateless-era server after connect
+	// cache outlives connections: results a server let us keep, and each
+	// origin's era, so reconnecting to a session-era server does not
+	// probe it again.
+	cache *client.ResultCache
 	// cmdCtx is the context of the running command (nil between
 	// commands): an elicitation reading input ends with it, so Ctrl-C never
 	// leaves a reader behind that would swallow the next command.
@@ -122,6 +126,7 @@ func New(opts Options) *REPL {
 		streamUp:   make(chan struct{}, 1),
 		url:        opts.Config.ServerURL,
 		authMethod: opts.Config.AuthMethod,
+		cache:      client.NewResultCache(256),
 	}
 	r.level.Set(slog.LevelWarn)
 	if opts.Config.Debug {
@@ -396,6 +401,7 @@ func (r *REPL) connect(ctx context.Context, rawURL string, loud bool) error {
 		Roots:                r.roots,
 		Logger:               r.log,
 		OpenStandaloneStream: true,
+		Cache:                r.cache,
 		OnStandaloneStream:   r.onStream,
 		ProtocolVersion:      r.opts.Config.ProtocolVersion, // "": negotiate
 	}
