@@ -105,7 +105,7 @@ var chartFont = [95][chartGlyphRows]uint8{
 
 // chartMiddleDot separates the parts of a subtitle; it is the one glyph
 // beyond ASCII.
-var chartMiddleDot = [chartGlyphRows]uint8{0, 0, 0, 0x04, 0, 0, 0, 0, 0}
+var chartMiddleDot = [chartGlyphRows]uint8{0, 0, 0, 0x0c, 0x0c, 0, 0, 0, 0}
 
 const (
 	chartGlyphCols = 5
