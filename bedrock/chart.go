@@ -286,7 +286,7 @@ func newChartCanvas(width, height int) (*chartCanvas, error) {
 	}
 	// The text grows with the image: scale 2 (14-pixel capitals) at the
 	// default size, 1 for thumbnails.
-	scale := max(1, min(width/ChartWidth*2, height/ChartHeight*2, 4))
+	scale := max(1, min(width*2/ChartWidth, height*2/ChartHeight, 4))
 	if scale == 1 && width >= 560 && height >= 320 {
 		scale = 2
 	}
@@ -493,7 +493,8 @@ func (c *chartCanvas) daily(daily []Group, info ChartInfo) dailyLayout {
 	for _, d := range l.days {
 		dateW = max(dateW, chartTextWidth(d.label, s))
 	}
-	l.stride = max(1, (dateW+4*s+slot-1)/max(slot, 1))
+	gap := 6 * s // between date labels
+	l.stride = max(1, (dateW+gap+slot-1)/max(slot, 1))
 	// Totals above the bars when each fits over its own day.
 	showTotals := l.stride == 1 && peak > 0
 	for _, d := range l.days {
@@ -521,11 +522,20 @@ func (c *chartCanvas) daily(daily []Group, info ChartInfo) dailyLayout {
 			lab := chartHuman(cum)
 			c.text((x0+x1-chartTextWidth(lab, s))/2, prev-2*s-chartCapRows*s, lab, s, chartLabel, false)
 		}
-		if (n-1-i)%l.stride == 0 {
-			lx := (x0 + x1 - chartTextWidth(d.label, s)) / 2
-			lx = min(max(lx, 0), c.img.Rect.Dx()-chartTextWidth(d.label, s))
-			c.text(lx, l.plot.Max.Y+4*s, d.label, s, chartLabel, false)
+	}
+	// Date labels from the last day back, so the latest is always named; a
+	// label pushed inward at the image's edge is skipped if it would touch
+	// its neighbour.
+	nextLeft := c.img.Rect.Dx() + gap
+	for i := n - 1; i >= 0; i -= l.stride {
+		x0, x1 := l.barSpan(i, s)
+		lw := chartTextWidth(l.days[i].label, s)
+		lx := min(max((x0+x1-lw)/2, 0), c.img.Rect.Dx()-lw)
+		if lx+lw+gap > nextLeft {
+			continue
 		}
+		c.text(lx, l.plot.Max.Y+4*s, l.days[i].label, s, chartLabel, false)
+		nextLeft = lx
 	}
 	c.fill(image.Rect(l.plot.Min.X, l.plot.Max.Y, l.plot.Max.X, l.plot.Max.Y+1), chartAxis)
 	return l

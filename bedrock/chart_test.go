@@ -487,7 +487,20 @@ func TestChartRender(t *testing.T) {
 	for i := range models {
 		models[i].CacheReadTokens = int64(700 * (i % 3))
 	}
-	for _, size := range [][2]int{{ChartWidth, ChartHeight}, {chartMinWidth, chartMinHeight}} {
+	var long []Group
+	for i := range 90 {
+		f := int64(5 + i%7 + i%5*3)
+		long = append(long, Group{Key: time.Date(2026, 8, 21, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i).Format(time.DateOnly),
+			Totals: Totals{InputTokens: f * 41_000_000, OutputTokens: f * 9_500_000, CacheReadTokens: f * 23_000_000, CacheWriteTokens: f * 6_000_000}})
+	}
+	b, err := DailyChartPNG(long, ChartInfo{Region: "eu-central-1", Start: time.Date(2026, 8, 21, 9, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 19, 9, 0, 0, 0, time.UTC)}, ChartWidth, ChartHeight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "daily-90-days.png"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range [][2]int{{ChartWidth, ChartHeight}, {chartMinWidth, chartMinHeight}, {2 * ChartWidth, 2 * ChartHeight}} {
 		d, err := DailyChartPNG(daily, chartWeek, size[0], size[1])
 		if err != nil {
 			t.Fatal(err)
