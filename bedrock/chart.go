@@ -219,7 +219,9 @@ func chartDays(daily []Group, info ChartInfo) []chartDay {
 	if first, last, ok := chartWindowDays(info); ok && last.Sub(first) <= chartMaxWindowDays*24*time.Hour {
 		for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
 			k := d.Format(time.DateOnly)
-			byKey[k] = byKey[k]
+			if _, ok := byKey[k]; !ok {
+				byKey[k] = [4]uint64{} // a day without usage keeps its slot
+			}
 		}
 	}
 	out := make([]chartDay, 0, len(byKey))
@@ -303,7 +305,7 @@ func (c *chartCanvas) fill(r image.Rectangle, ci uint8) {
 	}
 }
 
-// textWidth is the width in pixels of s drawn at scale.
+// chartTextWidth is the width in pixels of s drawn at scale.
 func chartTextWidth(s string, scale int) int {
 	n := len([]rune(s))
 	if n == 0 {
@@ -332,23 +334,21 @@ func (c *chartCanvas) text(x, y int, s string, scale int, ci uint8, bold bool) {
 	}
 }
 
-// chartFit shortens s with ".." until it fits in width pixels at scale.
+// chartFit shortens s with ".." to fit in width pixels at scale. Model
+// ids come from the logs, so their length is not ours to choose.
 func chartFit(s string, width, scale int) string {
 	if chartTextWidth(s, scale) <= width {
 		return s
 	}
-	r := []rune(s)
-	for len(r) > 0 && chartTextWidth(string(r)+"..", scale) > width {
-		r = r[:len(r)-1]
-	}
-	if len(r) == 0 {
+	fit := (width + scale) / ((chartGlyphCols + 1) * scale) // glyphs that fit
+	if fit < 3 {
 		return ""
 	}
-	return string(r) + ".."
+	return string([]rune(s)[:fit-2]) + ".."
 }
 
-// header draws the title, the subtitle and the legend, and returns the y
-// where the plot may start.
+// header draws the title, the subtitle and the legend, and returns the
+// margin around the chart and the y where the plot may start.
 func (c *chartCanvas) header(title, subtitle string) (margin, bottom int) {
 	s := c.scale
 	w := c.img.Rect.Dx()

@@ -341,7 +341,7 @@ func TestChartEdgeCases(t *testing.T) {
 			}
 			if tc.name == "huge values" {
 				x0, x1 := l.barSpan(5, c.scale)
-				if runs := chartRuns(c.img, (x0+x1)/2, l.plot.Max.Y, l.plot.Min.Y); len(runs) < 4 || fmt.Sprint(runs[0][0], runs[1][0], runs[2][0], runs[3][0]) != "5 6 7 8" {
+				if runs := chartRuns(c.img, (x0+x1)/2, l.plot.Max.Y, l.plot.Min.Y); len(runs) < 4 || runs[0][0] != int(chartKind0) || runs[1][0] != int(chartKind0)+1 || runs[2][0] != int(chartKind0)+2 || runs[3][0] != int(chartKind0)+3 {
 					t.Errorf("saturated bar runs %v, want the four kinds", runs)
 				} else if sum := runs[0][1] + runs[1][1] + runs[2][1] + runs[3][1]; sum < l.plot.Dy()*9/10 {
 					t.Errorf("saturated bar %d px of %d", sum, l.plot.Dy())
@@ -448,6 +448,29 @@ func TestChartSubtitle(t *testing.T) {
 }
 
 // TestChartFont: every printable ASCII character has its own glyph.
+func TestChartFit(t *testing.T) {
+	tests := []struct {
+		s     string
+		width int
+		want  string
+	}{
+		{"nova-pro-v1:0", 1000, "nova-pro-v1:0"},
+		{"nova-pro-v1:0", chartTextWidth("nova-pro-v1:0", 2), "nova-pro-v1:0"},
+		{"nova-pro-v1:0", chartTextWidth("nova-pro-v1:0", 2) - 1, "nova-pro-v.."},
+		{"nova-pro-v1:0", chartTextWidth("nov..", 2), "nov.."},
+		{"nova-pro-v1:0", chartTextWidth("n..", 2), "n.."},
+		{"nova-pro-v1:0", chartTextWidth("..", 2), ""},
+		{"ééééé", chartTextWidth("éé..", 2), "éé.."},
+		{strings.Repeat("x", 1_000_000), chartTextWidth("xxxx..", 2), "xxxx.."},
+	}
+	for _, tc := range tests {
+		got := chartFit(tc.s, tc.width, 2)
+		if got != tc.want || chartTextWidth(got, 2) > tc.width {
+			t.Errorf("chartFit(%.20q, %d) = %q, want %q", tc.s, tc.width, got, tc.want)
+		}
+	}
+}
+
 func TestChartFont(t *testing.T) {
 	seen := map[[chartGlyphRows]uint8]rune{}
 	for r := rune('!'); r <= '~'; r++ {
