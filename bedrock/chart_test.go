@@ -539,3 +539,22 @@ func TestChartRender(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkUsageCharts: both charts at the default size, a 90-day window
+// and 50 models (the PNG encoder is most of it).
+func BenchmarkUsageCharts(b *testing.B) {
+	var daily []Group
+	for i := range 90 {
+		daily = append(daily, Group{Key: time.Date(2026, 8, 21, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i).Format(time.DateOnly),
+			Totals: Totals{InputTokens: int64(1e6 + i*37_000), OutputTokens: 2e5, CacheReadTokens: 5e5, CacheWriteTokens: 1e5}})
+	}
+	models := chartManyModels(50)
+	for b.Loop() {
+		if _, err := DailyChartPNG(daily, ChartInfo{Region: "us-east-1"}, ChartWidth, ChartHeight); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ModelChartPNG(models, ChartInfo{Region: "us-east-1"}, ChartWidth, ChartHeight); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
