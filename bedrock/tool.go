@@ -73,7 +73,7 @@ const toolInputSchema = `{
     "log_group_name": {"type": "string", "description": "CloudWatch Logs group holding the invocation logs (default /aws/bedrock/modelinvocations)", "minLength": 1, "maxLength": 512, "pattern": "^[A-Za-z0-9_./#-]+$"},
     "days": {"type": "integer", "description": "How many days back from now to report (default 1)", "minimum": 1, "maximum": 90},
     "aws_account_id": {"type": "string", "description": "Another AWS account to report on, through its cross-account role (12 digits)", "pattern": "^[0-9]{12}$"},
-    "chart": {"type": "boolean", "description": "Also return a PNG chart of daily tokens"}
+    "chart": {"type": "boolean", "description": "Also return two PNG charts: tokens per day and tokens per model, stacked by input, output, cache read and cache write"}
   },
   "additionalProperties": false
 }`
@@ -209,11 +209,18 @@ func report(ctx context.Context, call *server.Call, cfg ToolConfig, a toolArgs) 
 		StructuredContent: agg.Structured(a.Days, a.Region, w.Start, w.End),
 	}
 	if a.Chart {
-		png, err := DailyChartPNG(agg.Daily(), 640, 320)
+		daily, models, err := UsageChartsPNG(&agg, ChartInfo{Region: a.Region, Start: w.Start, End: w.End})
 		if err != nil {
-			return nil, fmt.Errorf("drawing the chart: %w", err)
+			return nil, fmt.Errorf("drawing the charts: %w", err)
 		}
-		res.Content = append(res.Content, mcp.ImageContent(base64.StdEncoding.EncodeToString(png), "image/png"))
+		for _, c := range []struct {
+			png  []byte
+			name string
+		}{{daily, "bedrock-daily-tokens"}, {models, "bedrock-tokens-per-model"}} {
+			img := mcp.ImageContent(base64.StdEncoding.EncodeToString(c.png), "image/png")
+			img.Meta = mcp.Meta{ChartFileNameMeta: c.name}
+			res.Content = append(res.Content, img)
+		}
 	}
 	return res, nil
 }

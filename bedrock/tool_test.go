@@ -104,6 +104,7 @@ func mcpCallEra(t *testing.T, srv *server.Server, args string, modern bool) (not
 type toolResult struct {
 	Content []struct {
 		Type, Text, Data, MimeType string
+		Meta                       map[string]any `json:"_meta"`
 	} `json:"content"`
 	StructuredContent Report `json:"structuredContent"`
 	IsError           bool   `json:"isError"`
@@ -229,8 +230,14 @@ func TestReportFromCloudWatchOnMoto(t *testing.T) {
 			t.Errorf("report text lacks %q:\n%s", part, text)
 		}
 	}
-	if len(res.Content) != 2 || res.Content[1].Type != "image" || res.Content[1].MimeType != "image/png" || res.Content[1].Data == "" {
-		t.Errorf("no chart: %+v", res.Content)
+	if len(res.Content) != 3 {
+		t.Errorf("want the text and two charts: %+v", res.Content)
+	}
+	for i, c := range res.Content[1:] {
+		name := []string{"bedrock-daily-tokens", "bedrock-tokens-per-model"}[min(i, 1)]
+		if c.Type != "image" || c.MimeType != "image/png" || c.Data == "" || c.Meta[ChartFileNameMeta] != name {
+			t.Errorf("not the %s chart: %+v", name, c)
+		}
 	}
 	var progress int
 	for _, n := range notes {

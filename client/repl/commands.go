@@ -46,7 +46,7 @@ func init() {
 		{name: "call-tool", args: "<name> [json-args]", help: `call a tool: call-tool greet {"name":"Ada"}`, run: cmdCallTool},
 		{name: "greet", args: "[name]", help: "call greet (default name: MCP User)", run: cmdGreet("greet")},
 		{name: "multi-greet", args: "[name]", help: "call multi-greet: notifications stream while it runs", run: cmdGreet("multi-greet")},
-		{name: "bedrock-report", args: "[region] [log_group] [days] [account_id] [--chart]", help: "Bedrock usage report (defaults us-east-1, /aws/bedrock/modelinvocations, 1 day); --chart saves a PNG", run: cmdBedrock},
+		{name: "bedrock-report", args: "[region] [log_group] [days] [account_id] [--chart]", help: "Bedrock usage report (defaults us-east-1, /aws/bedrock/modelinvocations, 1 day); --chart saves two PNG charts (tokens per day, per model)", run: cmdBedrock},
 		{name: "list-resources", help: "list the server's resources and resource templates", run: noArgs(cmdListResources)},
 		{name: "read-resource", args: "<uri|name>", help: "read a resource (by URI, or by the name list-resources shows)", run: cmdReadResource},
 		{name: "subscribe", args: "<uri>", help: "be told when a resource changes (shown as it happens)", run: cmdSubscribe(true)},

@@ -152,8 +152,8 @@ func TestProgressOnTerminal(t *testing.T) {
 	}
 }
 
-// TestImageSaved: the report's chart is saved to a PNG file whose path is
-// printed.
+// TestImageSaved: the report's two charts are saved to PNG files, named
+// by the server's suggestion, whose paths are printed.
 func TestImageSaved(t *testing.T) {
 	s := newTestServer(t, nil)
 	dir := t.TempDir()
@@ -163,19 +163,44 @@ func TestImageSaved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err, errOut)
 	}
-	m := regexp.MustCompile(`\[image image/png, (\d+) bytes, saved to (\S+)\]`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no saved image in:\n%s", out)
+	saved := regexp.MustCompile(`\[image image/png, (\d+) bytes, saved to (\S+)\]`).FindAllStringSubmatch(out, -1)
+	if len(saved) != 2 {
+		t.Fatalf("want two saved images in:\n%s", out)
 	}
-	if filepath.Dir(m[2]) != dir || !strings.HasSuffix(m[2], ".png") {
-		t.Errorf("image saved as %s, want a .png in %s", m[2], dir)
+	for i, m := range saved {
+		stem := []string{"bedrock-daily-tokens-", "bedrock-tokens-per-model-"}[i]
+		if filepath.Dir(m[2]) != dir || !strings.HasPrefix(filepath.Base(m[2]), stem) || !strings.HasSuffix(m[2], ".png") {
+			t.Errorf("image saved as %s, want %s*.png in %s", m[2], stem, dir)
+		}
+		b, err := os.ReadFile(m[2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(b), "\x89PNG\r\n\x1a\n") || fmt.Sprint(len(b)) != m[1] {
+			t.Errorf("the file is not the %s-byte PNG announced (%d bytes, starts %q)", m[1], len(b), b[:min(8, len(b))])
+		}
 	}
-	b, err := os.ReadFile(m[2])
-	if err != nil {
-		t.Fatal(err)
+}
+
+// TestFileStem: a suggested file name is used only when it is a plain name.
+func TestFileStem(t *testing.T) {
+	tests := []struct {
+		meta mcp.Meta
+		want string
+	}{
+		{nil, "image"},
+		{mcp.Meta{fileNameMeta: "bedrock-daily-tokens"}, "bedrock-daily-tokens"},
+		{mcp.Meta{fileNameMeta: "../../etc/passwd"}, "image"},
+		{mcp.Meta{fileNameMeta: "a/b"}, "image"},
+		{mcp.Meta{fileNameMeta: ""}, "image"},
+		{mcp.Meta{fileNameMeta: 42}, "image"},
+		{mcp.Meta{fileNameMeta: strings.Repeat("x", 65)}, "image"},
+		{mcp.Meta{fileNameMeta: "evil\x1b[2J"}, "image"},
 	}
-	if !strings.HasPrefix(string(b), "\x89PNG\r\n\x1a\n") || fmt.Sprint(len(b)) != m[1] {
-		t.Errorf("the file is not the %s-byte PNG announced (%d bytes, starts %q)", m[1], len(b), b[:min(8, len(b))])
+	for _, tc := range tests {
+		if got := fileStem(mcp.Content{Type: mcp.ContentImage, Meta: tc.meta}); got != tc.want {
+			t.Errorf("fileStem(%v) = %q, want %q", tc.meta, got, tc.want)
+		}
 	}
 }
 

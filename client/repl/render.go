@@ -127,7 +127,7 @@ func (r *REPL) renderContent(blocks []mcp.Content) {
 		case mcp.ContentText:
 			r.con.Printf("%s", sanitize(c.Text))
 		case mcp.ContentImage, mcp.ContentAudio:
-			path, n, err := r.saveBase64(c.Type, c.MIMEType, c.Data)
+			path, n, err := r.saveBase64(fileStem(c), c.MIMEType, c.Data)
 			if err != nil {
 				r.con.Errorf("[%s %s: not saved: %v]", c.Type, sanitize(c.MIMEType), err)
 				continue
@@ -172,6 +172,27 @@ func (r *REPL) renderResourceContents(rc mcp.ResourceContents, prefix string) {
 		return
 	}
 	r.con.Printf("%s:\n%s", head, sanitize(rc.Text))
+}
+
+// fileNameMeta is the _meta key by which a tool suggests a file name
+// (without extension) for an image or audio block: the Bedrock report
+// names its two charts, so the saved files say which is which.
+const fileNameMeta = "mcplambda/filename"
+
+// fileStem is the start of the saved file's name: the suggested name when
+// it is a plain one (it comes from the server, so never a path), else the
+// content type.
+func fileStem(c mcp.Content) string {
+	name, _ := c.Meta[fileNameMeta].(string)
+	if name == "" || len(name) > 64 {
+		return c.Type
+	}
+	for _, ch := range name {
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_') {
+			return c.Type
+		}
+	}
+	return name
 }
 
 // saveBase64 writes binary content to a new file in the output directory.
