@@ -144,7 +144,7 @@ func (e *testEnv) do(method, sid, body string, hdr map[string]string) reply {
 	}
 	resp, err := http.DefaultClient.Do(req) // bounded by ctx
 	if err != nil {
-		e.t.Fatalf("%s %s: %v (no answer within %s: the handler hangs, or answered with a stream that does not end)", method, e.url, err, testWait)
+		e.t.Fatalf("%s %s: %v (a deadline here means no answer within %s: the handler hangs)", method, e.url, err, testWait)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
