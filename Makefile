@@ -9,7 +9,7 @@ NPM_STAMP := test/node_modules/.package-lock.json
 FUZZTIME ?= 50000x
 BENCHTIME ?= 5s
 
-.PHONY: help build run-local client test unit fuzz conformance interop bench lint test-tools system-tools clean
+.PHONY: help build run-local client test unit allocs fuzz conformance interop bench lint test-tools system-tools clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,9 +40,19 @@ system-tools:
 	@bash test/system-tools.sh
 test-tools: system-tools $(NPM_STAMP) $(RIE) ## install the test tools (npm packages, Lambda emulator; shellcheck and friends as root in CI)
 
-test: lint test-tools ## every test: unit, race, conformance, interop, moto_server, brief fuzzing
+# The packages with allocation-budget tests (testing.AllocsPerRun, in tests
+# named Test...Allocs): found rather than listed, so that a new one is not
+# left out. Those tests skip under -race, whose detector allocates on its
+# own, so make test runs them once more without it.
+ALLOC_PKGS = $(sort $(dir $(shell grep -rl --include='*_test.go' --exclude-dir=node_modules 'AllocsPerRun' .)))
+
+test: lint test-tools ## every test: unit, race, conformance, interop, moto_server, allocation budgets, brief fuzzing
 	MCP_REQUIRE_NODE_TOOLS=1 MCP_REQUIRE_MOTO=1 MCP_REQUIRE_RIE=1 $(GO) test -race -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory allocs
 	$(MAKE) --no-print-directory fuzz
+
+allocs: ## the allocation-budget tests, which -race skips
+	$(GO) test -count=1 -run 'Allocs$$' -v $(ALLOC_PKGS)
 
 unit: ## Go tests only (tests needing npm tools skip when they are missing)
 	$(GO) test -race -count=1 ./...

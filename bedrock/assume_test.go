@@ -47,8 +47,14 @@ func TestCrossAccountConfigMoto(t *testing.T) {
 	if other.Credentials == base.Credentials {
 		t.Fatal("other account: credentials not replaced")
 	}
-	if base.Credentials == nil {
-		t.Fatal("base modified")
+	// The caller's own config still speaks for its own account: the
+	// assumed role lives in the returned config only.
+	id, err = sts.NewFromConfig(base).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(id.Account); got != "123456789012" {
+		t.Fatalf("the base config speaks for account %q after assuming a role, want its own", got)
 	}
 	id, err = sts.NewFromConfig(other).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {

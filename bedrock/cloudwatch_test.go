@@ -185,26 +185,33 @@ func TestCloudWatchMoto(t *testing.T) {
 		}
 	})
 
-	// What moto does with the raw API (logged, not asserted): the bounds
-	// (the real API's StartTime and EndTime are both inclusive) and Limit.
-	t.Run("raw API probe", func(t *testing.T) {
+	// The tests above prove something only where moto behaves as the real
+	// API does on what Read relies on: both time bounds inclusive (Read
+	// asks for End-1 ms, so the end bound stays exclusive) and Limit at
+	// most 10000, to which Read clamps a larger PageLimit.
+	t.Run("moto keeps the API's bounds and limit", func(t *testing.T) {
 		ts := events[10].ts
 		out, err := client.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{
 			LogGroupName: aws.String(group), StartTime: aws.Int64(ts), EndTime: aws.Int64(ts)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("moto StartTime=EndTime=event ts: %d events (1 = both bounds inclusive), nextToken=%v", len(out.Events), out.NextToken != nil)
-		out, err = client.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{
-			LogGroupName: aws.String(group), Limit: aws.Int32(20000)})
-		if err != nil {
-			t.Logf("moto Limit=20000: %v", err)
-		} else {
-			t.Logf("moto Limit=20000: %d events, nextToken=%v", len(out.Events), out.NextToken != nil)
+		if len(out.Events) != 1 || aws.ToInt64(out.Events[0].Timestamp) != ts {
+			t.Fatalf("StartTime = EndTime = an event's time: %d events, want that one event (both bounds inclusive)", len(out.Events))
 		}
-		out, err = client.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group)})
-		if err == nil {
-			t.Logf("moto no Limit: %d events, nextToken=%v", len(out.Events), out.NextToken != nil)
+		_, err = client.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{
+			LogGroupName: aws.String(group), Limit: aws.Int32(DefaultPageLimit + 1)})
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidParameterException" {
+			t.Fatalf("Limit %d: %v, want InvalidParameterException as from the real API", DefaultPageLimit+1, err)
+		}
+		src := &CloudWatchSource{Client: client, LogGroup: group, PageLimit: 2 * DefaultPageLimit}
+		var c cwCollector
+		if err := src.Read(ctx, win, c.emit, c.prog); err != nil {
+			t.Fatalf("Read with PageLimit %d (clamped to the API's %d): %v", src.PageLimit, DefaultPageLimit, err)
+		}
+		if len(c.msgs) != len(exp) {
+			t.Fatalf("Read with PageLimit %d: %d messages, want %d", src.PageLimit, len(c.msgs), len(exp))
 		}
 	})
 

@@ -482,3 +482,48 @@ func TestConcurrentSessionsNoLeak(t *testing.T) {
 		t.Logf("%d errors in all", errs.Load())
 	}
 }
+
+// toolsCallAllocBudget is the published target (docs/performance.md): at
+// most 60 allocations per tools/call, in-process, less the harness's own.
+const toolsCallAllocBudget = 60
+
+// TestToolsCallAllocs holds tools/call of greet, in both eras and with and
+// without the access log, to the allocation budget. It counts what
+// BenchmarkToolsCallGreet reports as allocs/op, so `make bench` shows the
+// figure this guards.
+func TestToolsCallAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own; make test runs this test without -race")
+	}
+	harness := benchCases[0]
+	if harness.name != "harness" {
+		t.Fatalf("benchCases[0] is %q, want the harness", harness.name)
+	}
+	for _, stateless := range []bool{false, true} {
+		era := "session era"
+		if stateless {
+			era = "stateless"
+		}
+		perCall := func(bc benchCase) float64 {
+			h, ours := bc.handler(t)
+			c := benchNewCaller(t, bc, h, ours, stateless, "bench")
+			n := testing.AllocsPerRun(200, func() {
+				if !c.call() {
+					t.Fatalf("%s, %s: bad answer: %d %s", era, bc.name, c.w.status, c.w.body.Bytes())
+				}
+			})
+			return n
+		}
+		base := perCall(harness)
+		for _, bc := range benchCases {
+			if !strings.HasPrefix(bc.name, "LogRequests=") {
+				continue
+			}
+			if n := perCall(bc) - base; n > toolsCallAllocBudget {
+				t.Errorf("%s, %s: %.0f allocations per tools/call (less the harness's %.0f), budget %d", era, bc.name, n, base, toolsCallAllocBudget)
+			} else {
+				t.Logf("%s, %s: %.0f allocations per tools/call (less the harness's %.0f)", era, bc.name, n, base)
+			}
+		}
+	}
+}

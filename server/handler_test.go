@@ -148,21 +148,51 @@ func TestSessionCap(t *testing.T) {
 	env.initialize(mcp.LatestVersion, nil)
 }
 
+// TestSessionIdleExpiry: a session ends after SESSION_TTL without use, not
+// before, and each use restarts the count. Time is a fake clock, so the
+// result does not depend on the machine's load.
 func TestSessionIdleExpiry(t *testing.T) {
 	cfg := testConfig()
-	cfg.SessionTTL = 50 * time.Millisecond
-	env := newEnv(t, cfg, HandlerOptions{}, nil)
+	cfg.SessionTTL = time.Hour // the real sweeper ticks each minute: never within the test
+	clk := newFakeClock()
+	env := newClockedEnv(t, cfg, clk)
 	sid := env.initialize(mcp.LatestVersion, nil)
-	if r := env.post(sid, `{"jsonrpc":"2.0","id":1,"method":"ping"}`); r.status != 200 {
-		t.Fatalf("ping: %d", r.status)
+	const ping = `{"jsonrpc":"2.0","id":1,"method":"ping"}`
+	steps := []struct {
+		name    string
+		advance time.Duration
+		live    int // sessions left after the sweep
+		status  int // of a ping after the sweep
+	}{
+		{"half the TTL idle", cfg.SessionTTL / 2, 1, 200},
+		// 1.25 TTL since initialize, but 0.75 since the last ping.
+		{"the ping restarted the count", cfg.SessionTTL * 3 / 4, 1, 200},
+		{"just under the TTL idle", cfg.SessionTTL - time.Second, 1, 200},
+		{"just over the TTL idle", cfg.SessionTTL + time.Second, 0, http.StatusNotFound},
 	}
-	time.Sleep(80 * time.Millisecond)
-	env.h.sessions.sweep()
-	if n := env.h.sessions.count(); n != 0 {
-		t.Fatalf("%d live sessions after expiry", n)
+	for _, st := range steps {
+		clk.advance(st.advance)
+		env.h.sessions.sweep()
+		if n := env.h.sessions.count(); n != st.live {
+			t.Fatalf("%s: %d live sessions after the sweep, want %d", st.name, n, st.live)
+		}
+		if r := env.post(sid, ping); r.status != st.status {
+			t.Fatalf("%s: ping answered %d, want %d: %s", st.name, r.status, st.status, r.body)
+		}
 	}
+}
+
+// TestSessionStoreExpiresWithoutSweep: a session past its TTL is gone even
+// before a sweep has run (the store checks on load).
+func TestSessionStoreExpiresWithoutSweep(t *testing.T) {
+	cfg := testConfig()
+	cfg.SessionTTL = time.Hour
+	clk := newFakeClock()
+	env := newClockedEnv(t, cfg, clk)
+	sid := env.initialize(mcp.LatestVersion, nil)
+	clk.advance(cfg.SessionTTL + time.Second)
 	if r := env.post(sid, `{"jsonrpc":"2.0","id":1,"method":"ping"}`); r.status != http.StatusNotFound {
-		t.Fatalf("expired session answered %d", r.status)
+		t.Fatalf("expired session answered %d: %s", r.status, r.body)
 	}
 }
 
@@ -279,17 +309,23 @@ func TestSessionBoundToPrincipal(t *testing.T) {
 	if r := env.do("POST", sid, ping, alice); r.status != 200 {
 		t.Fatalf("owner: %d", r.status)
 	}
-	for name, hdr := range map[string]map[string]string{
-		"other user":   {"X-Test-User": "bob", "X-Test-Client": "c1"},
-		"other client": {"X-Test-User": "alice", "X-Test-Client": "c2"},
+	// POST first: were the session shared, a GET would open its stream and
+	// a DELETE would end it, so the plainest evidence comes first and stops
+	// the test.
+	for _, c := range []struct {
+		name string
+		hdr  map[string]string
+	}{
+		{"other client of the same user", map[string]string{"X-Test-User": "alice", "X-Test-Client": "c2"}},
+		{"other user of the same client", map[string]string{"X-Test-User": "bob", "X-Test-Client": "c1"}},
 	} {
 		for _, method := range []string{"POST", "GET", "DELETE"} {
 			h := map[string]string{"Accept": "application/json, text/event-stream"}
-			for k, v := range hdr {
+			for k, v := range c.hdr {
 				h[k] = v
 			}
 			if r := env.do(method, sid, ping, h); r.status != http.StatusNotFound {
-				t.Errorf("%s %s: %d, want 404", name, method, r.status)
+				t.Fatalf("%s, %s: %d, want 404 (the session is another principal's): %s", c.name, method, r.status, r.body)
 			}
 		}
 	}
@@ -300,6 +336,71 @@ func TestSessionBoundToPrincipal(t *testing.T) {
 	// Still alive for its owner.
 	if r := env.do("POST", sid, ping, alice); r.status != 200 {
 		t.Fatalf("owner after attempts: %d", r.status)
+	}
+}
+
+// TestPrincipalKey: session ownership compares keys, so the key must
+// separate whatever tells two principals apart. Two apps of one user are
+// two principals: a token issued to another client (perhaps less trusted,
+// perhaps with other scopes) must not drive the session.
+func TestPrincipalKey(t *testing.T) {
+	base := Principal{Issuer: "https://issuer", Subject: "alice", ClientID: "app-1"}
+	tests := []struct {
+		name  string
+		other Principal
+		same  bool
+	}{
+		{"same principal", base, true},
+		{"username and scopes do not matter", Principal{Issuer: "https://issuer", Subject: "alice", ClientID: "app-1", Username: "Alice", Scopes: []string{"mcp"}}, true},
+		{"other client", Principal{Issuer: "https://issuer", Subject: "alice", ClientID: "app-2"}, false},
+		{"other subject", Principal{Issuer: "https://issuer", Subject: "bob", ClientID: "app-1"}, false},
+		{"other issuer", Principal{Issuer: "https://other", Subject: "alice", ClientID: "app-1"}, false},
+		{"fields do not run together", Principal{Issuer: "https://issuer", Subject: "alic", ClientID: "eapp-1"}, false},
+		{"no client", Principal{Issuer: "https://issuer", Subject: "alice"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := base, tt.other
+			if got := a.Key() == b.Key(); got != tt.same {
+				t.Fatalf("keys %q and %q: equal %v, want %v", a.Key(), b.Key(), got, tt.same)
+			}
+		})
+	}
+	if (*Principal)(nil).Key() != "" {
+		t.Fatal("anonymous (nil) principal has a non-empty key")
+	}
+	if base.Key() == "" {
+		t.Fatal("an authenticated principal has the anonymous key")
+	}
+}
+
+// TestSessionNotSharedBetweenClients is TestSessionBoundToPrincipal's case
+// on its own, with plain POSTs only: the same user through two apps gets
+// two sessions, neither usable through the other app.
+func TestSessionNotSharedBetweenClients(t *testing.T) {
+	auth := AuthenticatorFunc(func(r *http.Request) (*Principal, error) {
+		return &Principal{Issuer: "iss", Subject: "alice", ClientID: r.Header.Get("X-Test-Client")}, nil
+	})
+	env := newEnv(t, testConfig(), HandlerOptions{Auth: auth}, nil)
+	app1 := map[string]string{"X-Test-Client": "app-1"}
+	app2 := map[string]string{"X-Test-Client": "app-2"}
+	s1 := env.initialize(mcp.LatestVersion, app1)
+	s2 := env.initialize(mcp.LatestVersion, app2)
+	ping := `{"jsonrpc":"2.0","id":1,"method":"ping"}`
+	for _, tt := range []struct {
+		name string
+		sid  string
+		hdr  map[string]string
+		want int
+	}{
+		{"app-1 on its session", s1, app1, 200},
+		{"app-2 on app-1's session", s1, app2, 404},
+		{"app-1 on app-2's session", s2, app1, 404},
+		{"app-2 on its session", s2, app2, 200},
+	} {
+		if r := env.do(http.MethodPost, tt.sid, ping, tt.hdr); r.status != tt.want {
+			t.Fatalf("%s: %d, want %d: %s", tt.name, r.status, tt.want, r.body)
+		}
 	}
 }
 
@@ -322,11 +423,11 @@ func TestDeleteCancelsInflight(t *testing.T) {
 	go func() {
 		done <- env.post(sid, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"block"}}`)
 	}()
-	<-started
+	await(t, started, "the tool to start")
 	if r := env.do(http.MethodDelete, sid, "", nil); r.status != 200 {
 		t.Fatalf("delete %d", r.status)
 	}
-	r := <-done
+	r := await(t, done, "the answer of the call the DELETE interrupted")
 	m := r.msg(t)
 	if m.Error == nil || !strings.Contains(m.Error.Message, "session ended") {
 		t.Fatalf("in-flight call after DELETE: %s", r.body)
@@ -354,15 +455,15 @@ func TestCancelledNotification(t *testing.T) {
 	go func() {
 		done <- env.post(sid, `{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"block"}}`)
 	}()
-	<-started
+	await(t, started, "the tool to start")
 	if r := env.post(sid, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"c1","reason":"user"}}`); r.status != 202 {
 		t.Fatalf("cancel: %d", r.status)
 	}
-	if err := <-finished; !errors.Is(err, errCancelledByClient) {
+	if err := await(t, finished, "the tool to see its cancellation"); !errors.Is(err, errCancelledByClient) {
 		t.Fatalf("cause %v", err)
 	}
 	// A cancelled request gets no response.
-	if r := <-done; r.status != http.StatusAccepted || len(r.body) != 0 {
+	if r := await(t, done, "the cancelled call's POST to end"); r.status != http.StatusAccepted || len(r.body) != 0 {
 		t.Fatalf("cancelled call answered %d %s", r.status, r.body)
 	}
 	// The session goes on.
@@ -388,19 +489,21 @@ func TestRequestTimeout(t *testing.T) {
 }
 
 // A session whose client only listens (open GET stream) or has a call in
-// flight does not expire.
+// flight does not expire; once idle, it does. The sweeps stand for the
+// sweeper's ticks (a quarter of the TTL apart at most), on a fake clock.
 func TestBusySessionDoesNotExpire(t *testing.T) {
 	cfg := testConfig()
-	cfg.SessionTTL = 40 * time.Millisecond
-	env := newEnv(t, cfg, HandlerOptions{}, nil)
+	cfg.SessionTTL = time.Hour // the real sweeper ticks each minute: never within the test
+	clk := newFakeClock()
+	env := newClockedEnv(t, cfg, clk)
 	sid := env.initialize(mcp.LatestVersion, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	_, dec := env.sse(ctx, http.MethodGet, sid, "", map[string]string{"Accept": "text/event-stream"})
 	if _, err := dec.Next(); err != nil {
 		t.Fatal(err)
 	}
-	for range 4 {
-		time.Sleep(30 * time.Millisecond)
+	for range 8 { // two TTLs with nothing but the open stream
+		clk.advance(cfg.SessionTTL / 4)
 		env.h.sessions.sweep()
 	}
 	if r := env.post(sid, `{"jsonrpc":"2.0","id":1,"method":"ping"}`); r.status != 200 {
@@ -408,8 +511,11 @@ func TestBusySessionDoesNotExpire(t *testing.T) {
 	}
 	cancel()
 	waitFor(t, "stream detached", func() bool { return !env.h.sessions.all()[0].busy() })
-	time.Sleep(60 * time.Millisecond)
+	clk.advance(cfg.SessionTTL + time.Second)
 	env.h.sessions.sweep()
+	if n := env.h.sessions.count(); n != 0 {
+		t.Fatalf("%d live sessions after an idle TTL", n)
+	}
 	if r := env.post(sid, `{"jsonrpc":"2.0","id":1,"method":"ping"}`); r.status != 404 {
 		t.Fatalf("idle session kept: %d", r.status)
 	}

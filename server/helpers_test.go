@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,14 @@ type testEnv struct {
 	ts  *httptest.Server
 	url string
 }
+
+// testWait bounds every request, stream and hand-off of these tests. A bug
+// that loses a message or leaves a session stuck (a stream another client
+// was never meant to get, a call that never starts) then fails the test in
+// seconds, saying what it waited for, instead of hanging until go test's
+// -timeout. Everything here is on loopback and takes milliseconds, so the
+// bound is far from anything a loaded machine needs.
+const testWait = 10 * time.Second
 
 func testConfig() Config {
 	cfg := DefaultConfig()
@@ -67,6 +76,29 @@ func newEnv(t *testing.T, cfg Config, opts HandlerOptions, setup func(*Server)) 
 	return &testEnv{t: t, srv: srv, h: h, ts: ts, url: ts.URL + cfg.Path}
 }
 
+// fakeClock is session time that a test moves by hand, so that expiry
+// tests do not depend on how fast a loaded machine runs them.
+type fakeClock struct{ ns atomic.Int64 }
+
+func newFakeClock() *fakeClock {
+	c := &fakeClock{}
+	c.ns.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+
+func (c *fakeClock) now() time.Time { return time.Unix(0, c.ns.Load()) }
+
+func (c *fakeClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// newClockedEnv is newEnv with session time on clk: the memory store's
+// expiry and the session table's idle time (which takes the store's clock).
+func newClockedEnv(t *testing.T, cfg Config, clk *fakeClock) *testEnv {
+	t.Helper()
+	store := NewMemoryStore(cfg.SessionTTL, cfg.MaxSessions)
+	store.now = clk.now
+	return newEnv(t, cfg, HandlerOptions{Store: store}, nil)
+}
+
 type reply struct {
 	status int
 	header http.Header
@@ -86,7 +118,9 @@ func (r reply) msg(t *testing.T) *mcp.Message {
 // (an empty value deletes a header).
 func (e *testEnv) do(method, sid, body string, hdr map[string]string) reply {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.url, strings.NewReader(body))
+	ctx, cancel := context.WithTimeout(context.Background(), testWait)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, e.url, strings.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -108,12 +142,15 @@ func (e *testEnv) do(method, sid, body string, hdr map[string]string) reply {
 			req.Header.Set(k, v)
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req) // bounded by ctx
 	if err != nil {
-		e.t.Fatal(err)
+		e.t.Fatalf("%s %s: %v (a deadline here means no answer within %s: the handler hangs)", method, e.url, err, testWait)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatalf("%s %s: reading the %d answer: %v (a stream that does not end within %s?)", method, e.url, resp.StatusCode, err, testWait)
+	}
 	return reply{resp.StatusCode, resp.Header, b}
 }
 
@@ -141,9 +178,17 @@ func (e *testEnv) initialize(version string, hdr map[string]string) string {
 	return sid
 }
 
-// sse opens a streaming request and returns a decoder over its body.
+// sse opens a streaming request and returns a decoder over its body. A
+// stream whose ctx has no deadline gets testWait: no stream in these tests
+// lasts longer, and a reader waiting for an event that never comes then
+// fails instead of hanging.
 func (e *testEnv) sse(ctx context.Context, method, sid, body string, hdr map[string]string) (*http.Response, *mcp.Decoder) {
 	e.t.Helper()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, testWait)
+		e.t.Cleanup(cancel)
+	}
 	var rd io.Reader
 	if body != "" {
 		rd = bytes.NewReader([]byte(body))
@@ -157,9 +202,9 @@ func (e *testEnv) sse(ctx context.Context, method, sid, body string, hdr map[str
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req) // bounded by ctx
 	if err != nil {
-		e.t.Fatal(err)
+		e.t.Fatalf("%s %s (stream): %v", method, e.url, err)
 	}
 	e.t.Cleanup(func() { resp.Body.Close() })
 	return resp, mcp.NewDecoder(resp.Body)
@@ -171,7 +216,7 @@ func nextMessage(t *testing.T, d *mcp.Decoder) (*mcp.Message, string) {
 	for {
 		ev, err := d.Next()
 		if err != nil {
-			t.Fatalf("reading SSE: %v", err)
+			t.Fatalf("reading SSE: %v (a deadline here means an event never came)", err)
 		}
 		if len(ev.Data) == 0 {
 			continue // priming event
@@ -181,6 +226,21 @@ func nextMessage(t *testing.T, d *mcp.Decoder) (*mcp.Message, string) {
 			t.Fatalf("SSE data is not a message: %v: %s", err, ev.Data)
 		}
 		return m, ev.ID
+	}
+}
+
+// await receives from ch, failing the test if nothing comes within
+// testWait.
+func await[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	timer := time.NewTimer(testWait)
+	defer timer.Stop()
+	select {
+	case v := <-ch:
+		return v
+	case <-timer.C:
+		t.Fatalf("timed out after %s waiting for %s", testWait, what)
+		panic("unreachable")
 	}
 }
 

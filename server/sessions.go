@@ -41,10 +41,17 @@ type sweepingStore interface {
 }
 
 func newSessionTable(store SessionStore, ttl time.Duration, log *slog.Logger, newLive func(*SessionState) *liveSession) *sessionTable {
+	now := time.Now
+	if ms, ok := store.(*MemoryStore); ok {
+		// One clock for the idle time kept here and the store's expiry, so
+		// the two cannot disagree about a session (and a test can drive
+		// both through the store's).
+		now = ms.now
+	}
 	t := &sessionTable{
 		store:   store,
 		ttl:     ttl,
-		now:     time.Now,
+		now:     now,
 		log:     log,
 		newLive: newLive,
 		live:    map[string]*liveSession{},

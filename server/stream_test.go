@@ -286,7 +286,7 @@ func TestGracefulShutdown(t *testing.T) {
 	go func() {
 		served <- Serve(ctx, cfg, NewMux(cfg, h), h, slog.New(slog.NewTextHandler(io.Discard, nil)), func(a net.Addr) { addrc <- a })
 	}()
-	env := &testEnv{t: t, srv: srv, h: h, url: "http://" + (<-addrc).String() + cfg.Path}
+	env := &testEnv{t: t, srv: srv, h: h, url: "http://" + await(t, addrc, "Serve to listen").String() + cfg.Path}
 	sid := env.initialize(mcp.LatestVersion, nil)
 	getResp, getDec := env.sse(context.Background(), http.MethodGet, sid, "", map[string]string{"Accept": "text/event-stream"})
 	_, _ = getDec.Next() // priming
@@ -307,11 +307,11 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	// ...while the in-flight call is allowed to finish.
 	release <- struct{}{}
-	r := <-callDone
+	r := await(t, callDone, "the in-flight call to finish")
 	if !bytes.Contains(r.body, []byte("done")) {
 		t.Fatalf("in-flight call: %d %s", r.status, r.body)
 	}
-	if err := <-served; err != nil {
+	if err := await(t, served, "Serve to return"); err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
 }
@@ -443,7 +443,7 @@ func TestKeepAliveComments(t *testing.T) {
 	cfg.KeepAlive = 20 * time.Millisecond
 	env := newEnv(t, cfg, HandlerOptions{}, nil)
 	sid := env.initialize(mcp.LatestVersion, nil)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), testWait)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, env.url, nil)
 	req.Header.Set("Accept", "text/event-stream")

@@ -255,6 +255,59 @@ func TestLoginCallbackChecks(t *testing.T) {
 	}
 }
 
+// TestLoginSecretsAreFresh: each login draws a new state and a new PKCE
+// verifier, of the intended size and in the base64url alphabet. A
+// predictable state lets a forged callback through; a reused verifier
+// lets a stolen code be redeemed.
+func TestLoginSecretsAreFresh(t *testing.T) {
+	a := newTestAS(t)
+	b := &callbackBrowser{tweak: withState("the-code")}
+	f := newTestFlow(t, a, b.open)
+	type secrets struct{ state, challenge, verifier string }
+	var logins []secrets
+	for i := range 2 {
+		if err := f.Login(t.Context()); err != nil {
+			t.Fatalf("login %d: %v", i+1, err)
+		}
+		reqs := a.tokenRequests()
+		if len(reqs) != i+1 {
+			t.Fatalf("login %d: %d token requests in all, want %d", i+1, len(reqs), i+1)
+		}
+		logins = append(logins, secrets{b.auth.Get("state"), b.auth.Get("code_challenge"), reqs[i].form.Get("code_verifier")})
+	}
+	for i, l := range logins {
+		for _, v := range []struct {
+			name, value string
+			length      int // base64url of the random bytes: 32 for state, 48 for the verifier, 32 (SHA-256) for the challenge
+		}{
+			{"state", l.state, 43},
+			{"code_verifier", l.verifier, 64},
+			{"code_challenge", l.challenge, 43},
+		} {
+			if len(v.value) != v.length {
+				t.Errorf("login %d: %s %q has %d characters, want %d", i+1, v.name, v.value, len(v.value), v.length)
+			}
+			if j := strings.IndexFunc(v.value, func(r rune) bool {
+				return !('A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-' || r == '_')
+			}); j >= 0 {
+				t.Errorf("login %d: %s %q has %q, outside the base64url alphabet", i+1, v.name, v.value, v.value[j])
+			}
+		}
+		if challengeS256(l.verifier) != l.challenge {
+			t.Errorf("login %d: the challenge is not the verifier's S256", i+1)
+		}
+		if l.state == l.verifier[:len(l.state)] {
+			t.Errorf("login %d: the state is a prefix of the verifier: one secret where there should be two", i+1)
+		}
+	}
+	if logins[0].state == logins[1].state {
+		t.Errorf("two logins sent the same state %q", logins[0].state)
+	}
+	if logins[0].verifier == logins[1].verifier {
+		t.Errorf("two logins used the same code_verifier %q", logins[0].verifier)
+	}
+}
+
 func TestCallbackServerAnswersOnce(t *testing.T) {
 	cs, err := startCallback("http://localhost:0/cb", "st", "https://as.example", false)
 	if err != nil {

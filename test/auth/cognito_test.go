@@ -70,12 +70,18 @@ func call(t *testing.T, method, url, token, sid, body string) reply {
 	if sid != "" {
 		req.Header.Set("Mcp-Session-Id", sid)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	// A deadline, so that a server that never answers fails the test with
+	// this message instead of hanging it until go test's -timeout.
+	hc := &http.Client{Timeout: 30 * time.Second}
+	resp, err := hc.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s %s: %v", method, url, err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading the answer: %v", method, url, err)
+	}
 	return reply{resp.StatusCode, resp.Header, string(b)}
 }
 
@@ -84,11 +90,13 @@ const initBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"proto
 func TestCognitoOnMoto(t *testing.T) {
 	srv := moto.Start(t)
 	c := moto.NewCognito(t, srv, moto.CognitoOptions{Domain: "mcp-test"})
+	// A second allowed app: the same user through it is another principal.
+	secondApp := c.AddClient(t, "second-app")
 	mcp, proc := startServer(t,
 		"AUTH_METHOD=oauth",
 		"COGNITO_REGION=us-east-1",
 		"COGNITO_USER_POOL_ID="+c.PoolID,
-		"COGNITO_ALLOWED_CLIENT_IDS="+c.ClientID,
+		"COGNITO_ALLOWED_CLIENT_IDS="+c.ClientID+","+secondApp,
 		"COGNITO_DOMAIN=mcp-test",
 		"OAUTH_JWKS_URL="+c.JWKSURL,
 		// moto, like Cognito without resource binding, issues access tokens without aud.
@@ -152,6 +160,9 @@ func TestCognitoOnMoto(t *testing.T) {
 			t.Fatalf("initialize: %d %s", r.status, r.body)
 		}
 		sid = r.header.Get("Mcp-Session-Id")
+		if sid == "" {
+			t.Fatalf("initialize with a valid token opened no session (no Mcp-Session-Id): %v", r.header)
+		}
 		r = call(t, http.MethodPost, mcp.url, access, sid, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"greet","arguments":{"name":"Alice"}}}`)
 		if r.status != 200 || !strings.Contains(r.body, "Hello, Alice!") {
 			t.Fatalf("tools/call: %d %s", r.status, r.body)
@@ -162,6 +173,7 @@ func TestCognitoOnMoto(t *testing.T) {
 	bob, _, _ := c.TokensFor(t, c.ClientID, "bob")
 	other := c.AddClient(t, "not-allowed")
 	otherClient, _, _ := c.TokensFor(t, other, "alice")
+	aliceSecondApp, _, _ := c.TokensFor(t, secondApp, "alice")
 	tests := []struct {
 		name, token string
 		status      int
@@ -181,16 +193,22 @@ func TestCognitoOnMoto(t *testing.T) {
 		})
 	}
 
-	t.Run("another user's token cannot use the session", func(t *testing.T) {
+	t.Run("another user's or another app's token cannot use the session", func(t *testing.T) {
 		if sid == "" {
-			t.Skip("no session")
+			// Not a skip: the session this case needs should exist.
+			t.Fatal("no session to test: the end-to-end case above failed to open one")
 		}
-		r := call(t, http.MethodPost, mcp.url, bob, sid, `{"jsonrpc":"2.0","id":3,"method":"ping"}`)
-		if r.status != 404 {
-			t.Fatalf("bob on alice's session: %d %s", r.status, r.body)
+		const ping = `{"jsonrpc":"2.0","id":3,"method":"ping"}`
+		if r := call(t, http.MethodPost, mcp.url, aliceSecondApp, "", initBody); r.status != 200 {
+			t.Fatalf("alice through the second app is allowed: initialize %d %s", r.status, r.body)
 		}
-		if r := call(t, http.MethodPost, mcp.url, access, sid, `{"jsonrpc":"2.0","id":3,"method":"ping"}`); r.status != 200 {
-			t.Fatalf("alice after bob: %d", r.status)
+		for name, token := range map[string]string{"bob": bob, "alice through the second app": aliceSecondApp} {
+			if r := call(t, http.MethodPost, mcp.url, token, sid, ping); r.status != 404 {
+				t.Fatalf("%s on alice's session: %d %s", name, r.status, r.body)
+			}
+		}
+		if r := call(t, http.MethodPost, mcp.url, access, sid, ping); r.status != 200 {
+			t.Fatalf("alice after the others: %d", r.status)
 		}
 	})
 

@@ -9,8 +9,14 @@ package conformance_test
 //	node .../conformance/dist/index.js server --url URL --requirements REVISION -o DIR
 //
 // A revision's subtest fails unless all its scored scenarios pass and the
-// unscored ones it names (mustPassUnscored) pass too; the test fails if the
-// fixture reports a data race or dies. It needs the pinned npm tools
+// unscored ones it names (mustPassUnscored) pass too, each with neither a
+// failed check nor a WARNING one; the test fails if the fixture reports a
+// data race or dies. In server mode the suite marks a scenario ✓ whatever
+// its warnings (client mode counts them), so warnings are read from each
+// scenario's checks.json: a server WARNING is a SHOULD of the spec left
+// undone (a priming event, a retry field, resumption after a cut stream),
+// which this server means to do, exactly as TestConformanceClient holds
+// our client to. It needs the pinned npm tools
 // (`npm ci --prefix test`); without them it skips, unless
 // MCP_REQUIRE_NODE_TOOLS=1, when it fails.
 
@@ -290,6 +296,7 @@ func report(t *testing.T, rev revision, res suiteResult, fx *testproc.Process) {
 
 	var scored, scoredOK, unscored int
 	var failedScored, failedUnscored []string
+	warned, unread := warnings(rev, scenarios)
 	for _, s := range scenarios {
 		mark := "✓"
 		if !s.ok {
@@ -358,6 +365,12 @@ func report(t *testing.T, rev revision, res suiteResult, fx *testproc.Process) {
 			fail("%s failed: the server implements what it tests, so it must pass", name)
 		}
 	}
+	if len(warned) > 0 {
+		fail("scenarios that must pass have WARNING checks (a SHOULD of the spec not met; see the log above): %v", warned)
+	}
+	if len(unread) > 0 {
+		fail("no readable checks.json for %v: their warnings cannot be judged", unread)
+	}
 	if len(scenarios) == 0 {
 		fail("no scenario results found in the suite's output")
 	}
@@ -373,8 +386,11 @@ func report(t *testing.T, rev revision, res suiteResult, fx *testproc.Process) {
 			kind = " (not scored)"
 		}
 		for _, c := range s.checks {
-			if c.Status == "FAILURE" {
+			switch c.Status {
+			case "FAILURE":
 				t.Logf("FAILED%s %s / %s: %s\n    details: %s", kind, s.name, c.ID, c.ErrorMessage, truncate(string(c.Details), 2000))
+			case "WARNING":
+				t.Logf("WARNING%s %s / %s: %s\n    details: %s", kind, s.name, c.ID, c.ErrorMessage, truncate(string(c.Details), 2000))
 			}
 		}
 	}
@@ -387,9 +403,51 @@ func report(t *testing.T, rev revision, res suiteResult, fx *testproc.Process) {
 	t.Logf("fixture output (tail):\n%s", fx.Tail(60))
 }
 
+// warnings lists the scenarios that must pass (scored, or named in
+// mustPassUnscored) and have a WARNING check, and those whose checks could
+// not be read, so whose warnings are unknown.
+func warnings(rev revision, scenarios []*scenario) (warned, unread []string) {
+	for _, s := range scenarios {
+		if s.unscored != "" && !slices.Contains(rev.mustPassUnscored, s.name) {
+			continue
+		}
+		switch {
+		case s.checksErr != nil:
+			unread = append(unread, s.name)
+		case hasStatus(s.checks, "WARNING"):
+			warned = append(warned, s.name)
+		}
+	}
+	return warned, unread
+}
+
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// TestServerWarningsFail checks the judgement of TestConformance without
+// the suite: a WARNING fails a scenario that must pass, not one that may
+// fail.
+func TestServerWarningsFail(t *testing.T) {
+	rev := revision{requirements: "r", mustPassUnscored: []string{"pending-ours"}}
+	ok := []check{{ID: "a", Status: "SUCCESS"}, {ID: "b", Status: "INFO"}}
+	warn := []check{{ID: "a", Status: "SUCCESS"}, {ID: "server-sse-retry-field", Status: "WARNING"}}
+	scenarios := []*scenario{
+		{name: "scored-clean", ok: true, checks: ok},
+		{name: "scored-warned", ok: true, checks: warn},
+		{name: "pending-ours", ok: true, unscored: "pending", checks: warn},
+		{name: "extension-not-ours", ok: true, unscored: "extension", checks: warn},
+		{name: "scored-unreadable", ok: true, checksErr: errors.New("no results directory")},
+		{name: "extension-unreadable", unscored: "extension", checksErr: errors.New("no results directory")},
+	}
+	warned, unread := warnings(rev, scenarios)
+	if want := []string{"scored-warned", "pending-ours"}; !slices.Equal(warned, want) {
+		t.Errorf("warned %v, want %v", warned, want)
+	}
+	if want := []string{"scored-unreadable"}; !slices.Equal(unread, want) {
+		t.Errorf("unread %v, want %v", unread, want)
+	}
 }

@@ -29,6 +29,11 @@ const (
 // summaryLine is the script's last line.
 var summaryLine = regexp.MustCompile(`^(\d+) passed, (\d+) failed$`)
 
+// wantChecks is how many checks client.mjs makes: every one of them runs on
+// a passing run (a step that throws counts as a failure), so a different
+// number means checks were added or lost. Update it with the script.
+const wantChecks = 42
+
 func TestTypeScriptSDKClient(t *testing.T) {
 	root := testproc.RepoRoot(t)
 	node := testproc.NodeTools(t, root, "@modelcontextprotocol/sdk/package.json")
@@ -70,6 +75,7 @@ func TestTypeScriptSDKClient(t *testing.T) {
 		wg      sync.WaitGroup
 		mu      sync.Mutex
 		last    string
+		oks     int
 		notOk   []string
 		lineErr error
 	)
@@ -81,6 +87,9 @@ func TestTypeScriptSDKClient(t *testing.T) {
 			mu.Lock()
 			if strings.TrimSpace(line) != "" {
 				last = line
+			}
+			if strings.HasPrefix(line, "ok - ") {
+				oks++
 			}
 			if strings.HasPrefix(line, "not ok") {
 				notOk = append(notOk, line)
@@ -116,8 +125,8 @@ func TestTypeScriptSDKClient(t *testing.T) {
 	}
 	if m := summaryLine.FindStringSubmatch(last); m == nil {
 		t.Errorf("the client's last line is %q, want \"N passed, M failed\"", last)
-	} else if n, _ := strconv.Atoi(m[1]); n == 0 || m[2] != "0" {
-		t.Errorf("client summary: %s", last)
+	} else if n, _ := strconv.Atoi(m[1]); n != wantChecks || m[2] != "0" || oks != wantChecks {
+		t.Errorf("client summary %q with %d \"ok\" lines; want %d passed, 0 failed (client.mjs has %d checks: update wantChecks when changing them)", last, oks, wantChecks, wantChecks)
 	}
 
 	// Stop also reports a server that exited during the run.
