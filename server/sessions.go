@@ -91,8 +91,13 @@ func (t *sessionTable) create(ctx context.Context, state *SessionState) (*liveSe
 func (t *sessionTable) lookup(ctx context.Context, id, owner string) (*liveSession, error) {
 	state, err := t.store.Load(ctx, id)
 	if err != nil {
-		if ls := t.forget(id); ls != nil {
-			ls.end(errors.New("session no longer in the store"))
+		// Only a session the store no longer has is ended here: an outage
+		// must not cost a live session its running calls and replay
+		// buffers, which the client resumes once the store is back.
+		if errors.Is(err, ErrSessionNotFound) {
+			if ls := t.forget(id); ls != nil {
+				ls.end(errors.New("session no longer in the store"))
+			}
 		}
 		return nil, err
 	}
@@ -116,12 +121,14 @@ func (t *sessionTable) lookup(ctx context.Context, id, owner string) (*liveSessi
 	return ls, nil
 }
 
-// end ends a session here and in the store.
-func (t *sessionTable) end(ls *liveSession, why string) {
+// end ends a session here and in the store, and returns the store's error
+// (the live part ends regardless).
+func (t *sessionTable) end(ls *liveSession, why string) error {
 	t.forget(ls.id)
-	_ = t.store.Delete(context.Background(), ls.id)
+	err := t.store.Delete(context.Background(), ls.id)
 	ls.end(errors.New("session ended: " + why))
 	t.log.Info("session ended", "session", ls.fingerprint, "reason", why)
+	return err
 }
 
 func (t *sessionTable) forget(id string) *liveSession {
@@ -188,7 +195,7 @@ func (t *sessionTable) sweep() {
 		}
 	}
 	for _, ls := range idle {
-		t.end(ls, "expired after "+t.ttl.String()+" idle")
+		_ = t.end(ls, "expired after "+t.ttl.String()+" idle")
 	}
 }
 
