@@ -144,7 +144,14 @@ func startServer(t *testing.T, s settings, bin string, ps []principal, env ...st
 		"LOG_REQUESTS=false", "LOG_LEVEL=warn",
 	}
 	full = append(append(full, env...), s.serverEnv...)
-	p := testproc.Start(t, bin, testproc.Options{Name: "server", Unset: testproc.ServerEnv(), Env: full})
+	// No AWS setting of the caller's reaches the server: only those given.
+	unset := testproc.ServerEnv()
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
+			unset = append(unset, k)
+		}
+	}
+	p := testproc.Start(t, bin, testproc.Options{Name: "server", Unset: unset, Env: full})
 	p.WaitListening(t, "127.0.0.1:"+strconv.Itoa(port), 30*time.Second)
 	return p, "http://127.0.0.1:" + strconv.Itoa(port) + "/mcp"
 }
@@ -192,6 +199,10 @@ func mib(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
 // 503 with Retry-After) are counted apart from errors: the load client
 // retries them, as a well-behaved client would.
 type recorder struct {
+	// relabel, when set, names the row a request is counted in instead of
+	// its kind (the outage test counts by phase).
+	relabel func(kind string) string
+
 	mu    sync.Mutex
 	kinds map[string]*kindStats
 	order []string
@@ -212,6 +223,9 @@ func newRecorder(order ...string) *recorder {
 }
 
 func (r *recorder) get(kind string) *kindStats {
+	if r.relabel != nil {
+		kind = r.relabel(kind)
+	}
 	k := r.kinds[kind]
 	if k == nil {
 		k = &kindStats{}
@@ -365,29 +379,37 @@ func retryAfter(resp *http.Response) (time.Duration, bool) {
 	return time.Duration(n) * time.Second, true
 }
 
+func (c *client) request(ctx context.Context, method, sid, body string, hdr map[string]string) (*http.Request, error) {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.url, rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.p.key)
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if sid != "" {
+		req.Header.Set("Mcp-Session-Id", sid)
+		req.Header.Set("Mcp-Protocol-Version", mcp.Version20251125)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	return req, nil
+}
+
 // send sends one request, retrying answers that ask for it until ctx ends.
 // It returns the final response and when its attempt started.
 func (c *client) send(ctx context.Context, kind, method, sid, body string, hdr map[string]string) (*http.Response, time.Time, error) {
 	for {
-		var rd io.Reader
-		if body != "" {
-			rd = strings.NewReader(body)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, c.url, rd)
+		req, err := c.request(ctx, method, sid, body, hdr)
 		if err != nil {
 			return nil, time.Time{}, err
-		}
-		req.Header.Set("Authorization", "Bearer "+c.p.key)
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		if sid != "" {
-			req.Header.Set("Mcp-Session-Id", sid)
-			req.Header.Set("Mcp-Protocol-Version", mcp.Version20251125)
-		}
-		for k, v := range hdr {
-			req.Header.Set(k, v)
 		}
 		start := time.Now()
 		resp, err := c.hc.Do(req)
