@@ -15,7 +15,8 @@ import (
 // ErrSessionNotFound).
 type outageStore struct {
 	SessionStore
-	down atomic.Bool
+	down       atomic.Bool
+	deleteDown atomic.Bool // only Delete fails
 }
 
 var errOutage = errors.New("operation error DynamoDB: GetItem, dial tcp 127.0.0.1:9: connect: connection refused")
@@ -42,7 +43,7 @@ func (s *outageStore) Update(ctx context.Context, st *SessionState) error {
 }
 
 func (s *outageStore) Delete(ctx context.Context, id string) error {
-	if s.down.Load() {
+	if s.down.Load() || s.deleteDown.Load() {
 		return errOutage
 	}
 	return s.SessionStore.Delete(ctx, id)
@@ -94,8 +95,15 @@ func TestStoreOutageIsRetryable(t *testing.T) {
 	if r := e.post(sid, call); r.status != http.StatusOK {
 		t.Fatalf("after the outage, tools/call: %d %s", r.status, r.body)
 	}
+	// A DELETE the store fails to apply must say so: a 200 would leave the
+	// session in the store, to be served again until its TTL.
+	store.deleteDown.Store(true)
+	if r := e.do(http.MethodDelete, sid, "", nil); r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" {
+		t.Fatalf("DELETE the store could not apply: %d Retry-After %q %s, want 503 with Retry-After", r.status, r.header.Get("Retry-After"), r.body)
+	}
+	store.deleteDown.Store(false)
 	if r := e.do(http.MethodDelete, sid, "", nil); r.status != http.StatusOK {
-		t.Fatalf("after the outage, DELETE: %d %s", r.status, r.body)
+		t.Fatalf("DELETE retried: %d %s", r.status, r.body)
 	}
 	if r := e.post(sid, call); r.status != http.StatusNotFound {
 		t.Fatalf("after DELETE, tools/call: %d %s, want 404", r.status, r.body)
