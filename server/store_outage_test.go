@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"mcplambda/mcp"
 )
@@ -107,5 +108,63 @@ func TestStoreOutageIsRetryable(t *testing.T) {
 	}
 	if r := e.post(sid, call); r.status != http.StatusNotFound {
 		t.Fatalf("after DELETE, tools/call: %d %s, want 404", r.status, r.body)
+	}
+}
+
+// deadlineStore counts the store calls made without a deadline of at most
+// storeTimeout: a store that never answers would hold those requests.
+type deadlineStore struct {
+	SessionStore
+	calls, unbounded atomic.Int64
+}
+
+func (s *deadlineStore) check(ctx context.Context) {
+	s.calls.Add(1)
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > storeTimeout {
+		s.unbounded.Add(1)
+	}
+}
+
+func (s *deadlineStore) Create(ctx context.Context, st *SessionState) error {
+	s.check(ctx)
+	return s.SessionStore.Create(ctx, st)
+}
+
+func (s *deadlineStore) Load(ctx context.Context, id string) (*SessionState, error) {
+	s.check(ctx)
+	return s.SessionStore.Load(ctx, id)
+}
+
+func (s *deadlineStore) Update(ctx context.Context, st *SessionState) error {
+	s.check(ctx)
+	return s.SessionStore.Update(ctx, st)
+}
+
+func (s *deadlineStore) Delete(ctx context.Context, id string) error {
+	s.check(ctx)
+	return s.SessionStore.Delete(ctx, id)
+}
+
+// Every use of the store is bounded by storeTimeout, so a stalled store
+// turns into a 503 within seconds rather than requests held until
+// REQUEST_TIMEOUT.
+func TestStoreCallsAreBounded(t *testing.T) {
+	cfg := testConfig()
+	store := &deadlineStore{SessionStore: NewMemoryStore(cfg.SessionTTL, cfg.MaxSessions)}
+	e := newEnv(t, cfg, HandlerOptions{Store: store}, nil)
+	sid := e.initialize(mcp.Version20251125, nil)
+	for _, body := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x"}}}`,
+		`{"jsonrpc":"2.0","id":2,"method":"logging/setLevel","params":{"level":"debug"}}`,
+	} {
+		if r := e.post(sid, body); r.status != http.StatusOK {
+			t.Fatalf("%s: %d %s", body, r.status, r.body)
+		}
+	}
+	if r := e.do(http.MethodDelete, sid, "", nil); r.status != http.StatusOK {
+		t.Fatalf("DELETE: %d %s", r.status, r.body)
+	}
+	if store.calls.Load() == 0 || store.unbounded.Load() != 0 {
+		t.Fatalf("%d of %d store calls had no deadline within %s", store.unbounded.Load(), store.calls.Load(), storeTimeout)
 	}
 }
