@@ -37,11 +37,13 @@ import (
 // again on the same port, and throttling answers every request as DynamoDB
 // does when it sheds load: HTTP 400 with a ThrottlingException or
 // ProvisionedThroughputExceededException body, which the SDK retries with
-// backoff before giving up.
+// backoff before giving up. Stalled, it accepts requests and does not
+// answer them (a black hole), until the stall ends.
 type storeProxy struct {
 	rp       *httputil.ReverseProxy
 	addr     string
 	throttle atomic.Bool
+	stall    atomic.Bool
 
 	forwarded, throttled atomic.Int64
 
@@ -104,6 +106,13 @@ func (p *storeProxy) restore(t *testing.T) {
 }
 
 func (p *storeProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	for p.stall.Load() {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 	if !p.throttle.Load() {
 		p.forwarded.Add(1)
 		p.rp.ServeHTTP(w, r)
@@ -127,7 +136,8 @@ type outageSession struct {
 }
 
 // TestStoreOutage runs sessions kept in DynamoDB (moto) while the store is
-// cut off and restored, then throttles and recovers. Clients must only
+// cut off and restored, then throttles, then stalls (answers nothing).
+// Clients must only
 // ever get answers or 503 with Retry-After; once the store is back every
 // session must serve calls again, unchanged, and a stream cut before the
 // outage must resume. It reports how long recovery took.
@@ -150,7 +160,7 @@ func TestStoreOutage(t *testing.T) {
 
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 60 * time.Second}
 	t.Cleanup(hc.CloseIdleConnections)
-	phases := []string{"before", "store down", "after restore", "store throttling", "after throttling"}
+	phases := []string{"before", "store down", "after restore", "store throttling", "after throttling", "store stalled", "after stall"}
 	// Requests are counted under the phase in which their answer came.
 	var phase atomic.Int32
 	rec := newRecorder(phases...)
@@ -284,9 +294,19 @@ func TestStoreOutage(t *testing.T) {
 	next(4)
 	firstThrottle := probe(unthrottled)
 	allThrottle, missingThrottle := allBack(unthrottled)
+	// Long enough for requests that meet the stall to time out within it
+	// (the server gives the store 5 s).
+	next(5)
+	proxy.stall.Store(true)
+	time.Sleep(max(s.outage, 7*time.Second))
+	proxy.stall.Store(false)
+	unstalled := time.Now()
+	next(6)
+	firstStall := probe(unstalled)
+	allStall, missingStall := allBack(unstalled)
 	close(stop)
 	wg.Wait()
-	lengths[4] = time.Since(mark)
+	lengths[6] = time.Since(mark)
 
 	// Every session must be there, unchanged, and still its owner's alone.
 	vrec := newRecorder()
@@ -347,6 +367,7 @@ func TestStoreOutage(t *testing.T) {
 	fmt.Fprintf(&b, "\n| recovery | first success | every client (%d) |\n|---|---:|---:|\n", nPre)
 	fmt.Fprintf(&b, "| store restored after the cut | %s ms | %s ms%s |\n", ms(firstDown), ms(allDown), missingNote(missingDown))
 	fmt.Fprintf(&b, "| throttling ended | %s ms | %s ms%s |\n", ms(firstThrottle), ms(allThrottle), missingNote(missingThrottle))
+	fmt.Fprintf(&b, "| stall ended | %s ms | %s ms%s |\n", ms(firstStall), ms(allStall), missingNote(missingStall))
 	fmt.Fprintf(&b, "\nSessions: %d before the outage, %d opened during the run; after it %d lost, %d corrupted in the table, %d served to another principal, %d of %d deleted (item gone); stream cut before the outage resumed: %s. The proxy forwarded %d DynamoDB requests and throttled %d.\n",
 		nPre, len(created), lost, corrupt, foreign, deleted, len(all), resumed, proxy.forwarded.Load(), proxy.throttled.Load())
 	report(t, s, b.String())
@@ -354,13 +375,13 @@ func TestStoreOutage(t *testing.T) {
 	if _, _, _, errs := rec.totals(); errs > 0 {
 		t.Errorf("%d requests got something other than an answer or a retryable 503; first errors:\n%s", errs, rec.errorSamples())
 	}
-	for _, name := range []string{"store down", "store throttling"} {
+	for _, name := range []string{"store down", "store throttling", "store stalled"} {
 		if rec.kinds[name].unavailable == 0 {
-			t.Errorf("no client saw a 503 while the %s: the fault was not exercised", strings.TrimPrefix(name, "store "))
+			t.Errorf("no client saw a 503 in phase %q: the fault was not exercised", name)
 		}
 	}
-	if missingDown+missingThrottle > 0 {
-		t.Errorf("clients without a success 15 s after the store came back: %d after the cut, %d after throttling", missingDown, missingThrottle)
+	if missingDown+missingThrottle+missingStall > 0 {
+		t.Errorf("clients without a success 15 s after the store came back: %d after the cut, %d after throttling, %d after the stall", missingDown, missingThrottle, missingStall)
 	}
 	if len(problems) > 0 {
 		t.Errorf("after the outage:\n  %s", strings.Join(problems, "\n  "))
