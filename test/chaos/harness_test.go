@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
@@ -427,29 +428,13 @@ func (c *client) send(ctx context.Context, kind, method, sid, body string, hdr m
 		c.rec.retryable(kind, resp.StatusCode)
 		wait = min(wait, maxRetryWait)
 		// Jitter, so that clients turned away together do not return together.
-		wait = wait/2 + time.Duration(randInt(int64(wait/2)+1))
+		wait = wait/2 + mrand.N(wait/2+1)
 		select {
 		case <-ctx.Done():
 			return nil, start, ctx.Err()
 		case <-time.After(wait):
 		}
 	}
-}
-
-func randInt(n int64) int64 {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	v := int64(0)
-	for _, x := range b {
-		v = v<<8 | int64(x)
-	}
-	if v < 0 {
-		v = -v
-	}
-	if n <= 0 {
-		return 0
-	}
-	return v % n
 }
 
 // rpc posts a JSON-RPC request and reads its response, JSON or SSE. It
