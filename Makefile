@@ -9,7 +9,7 @@ NPM_STAMP := test/node_modules/.package-lock.json
 FUZZTIME ?= 50000x
 BENCHTIME ?= 5s
 
-.PHONY: help build run-local client test unit allocs fuzz conformance interop bench lint test-tools system-tools clean
+.PHONY: help build run-local client test unit allocs fuzz conformance interop bench chaos lint test-tools system-tools clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -82,6 +82,20 @@ bench: ## benchmarks: in-process allocations, loopback throughput, CPU per call,
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/bench-bare ./test/bench/bare
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/mcp-server ./cmd/mcp-server
 	$(GO) run ./test/bench/loadgen -duration $(BENCHTIME) -server bare=bin/bench-bare -server ours=bin/mcp-server -concurrency-test
+
+# make chaos: the full fault and load run (go test ./... runs a 50-session,
+# 5 s smoke version of the same tests). CHAOS_SERVER_ENV passes KEY=VALUE
+# settings to the server, e.g. limits to raise for the load.
+CHAOS_SESSIONS ?= 1000
+CHAOS_DURATION ?= 60s
+CHAOS_OUTAGE ?= 10s
+chaos: ## faults and load, measured: 1,000 sessions for 60 s and a session store outage against bin/mcp-server; prints the tables
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/mcp-server ./cmd/mcp-server
+	@mkdir -p test/results && rm -f test/results/chaos.md
+	MCP_CHAOS=1 MCP_REQUIRE_MOTO=1 CHAOS_SERVER_BIN=bin/mcp-server CHAOS_SESSIONS=$(CHAOS_SESSIONS) \
+	    CHAOS_DURATION=$(CHAOS_DURATION) CHAOS_OUTAGE=$(CHAOS_OUTAGE) CHAOS_REPORT=$(CURDIR)/test/results/chaos.md \
+	    $(GO) test -count=1 -timeout 15m -v ./test/chaos/
+	@echo; echo "== make chaos: results (also in test/results/chaos.md) =="; cat test/results/chaos.md
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 

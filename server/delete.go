@@ -1,6 +1,10 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
+
+	"mcplambda/mcp"
+)
 
 // DELETE: the client ends its session.
 
@@ -9,7 +13,11 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request, principal *Prin
 	if ls == nil {
 		return status
 	}
-	h.sessions.end(ls, "deleted by the client")
+	if err := h.sessions.end(ls, "deleted by the client"); err != nil {
+		// The item is still in the store: a retried DELETE finds and
+		// deletes it, where a 200 would leave it to be served until its TTL.
+		return h.storeUnavailable(w, mcp.NullID, err)
+	}
 	w.WriteHeader(http.StatusOK)
 	return http.StatusOK
 }

@@ -177,8 +177,7 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request, principal *Pri
 	ls, err := h.sessions.lookup(r.Context(), id, principal.Key())
 	if err != nil {
 		if !errors.Is(err, ErrSessionNotFound) {
-			h.log.Error("session store unavailable", "error", err)
-			return nil, "", h.writeError(w, http.StatusServiceUnavailable, mcp.NullID, mcp.CodeServerError, "Service Unavailable: the session store is unavailable; retry later")
+			return nil, "", h.storeUnavailable(w, mcp.NullID, err)
 		}
 		// Another principal's session looks exactly like a missing one.
 		return nil, "", h.sessionNotFound(w)
@@ -194,6 +193,20 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request, principal *Pri
 			"Bad Request: MCP-Protocol-Version "+quoteShort(hv)+" differs from the version negotiated for this session ("+version+")")
 	}
 	return ls, version, 0
+}
+
+// storeRetryAfter is the Retry-After, in seconds, of a 503 for a session
+// store outage: short, because DynamoDB throttling and brief network faults
+// clear within seconds, and every request of the session era needs the store.
+const storeRetryAfter = "2"
+
+// storeUnavailable answers a request the session store could not serve
+// (an outage, throttling): 503 with Retry-After, so clients retry rather
+// than start a new session.
+func (h *Handler) storeUnavailable(w http.ResponseWriter, id mcp.ID, err error) int {
+	h.log.Error("session store unavailable", "error", err)
+	w.Header().Set("Retry-After", storeRetryAfter)
+	return h.writeError(w, http.StatusServiceUnavailable, id, mcp.CodeServerError, "Service Unavailable: the session store is unavailable; retry after "+storeRetryAfter+" s")
 }
 
 func (h *Handler) sessionNotFound(w http.ResponseWriter) int {

@@ -75,7 +75,7 @@ func (ls *liveSession) touch() { ls.lastActive.Store(ls.h.sessions.now().UnixNan
 // only listens (an open GET stream) does not see its session expire.
 func (ls *liveSession) keepFresh() {
 	ls.touch()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	_, _ = ls.h.sessions.store.Load(ctx, ls.id)
 }

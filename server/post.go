@@ -242,8 +242,7 @@ func (h *Handler) initialize(w http.ResponseWriter, r *http.Request, principal *
 			return h.writeError(w, http.StatusServiceUnavailable, msg.ID, mcp.CodeServerError,
 				"Service Unavailable: the server has reached its limit of "+strconv.Itoa(h.cfg.MaxSessions)+" live sessions (MAX_SESSIONS); end unused sessions with DELETE or retry later")
 		}
-		h.log.Error("session store unavailable", "error", err)
-		return h.writeError(w, http.StatusServiceUnavailable, msg.ID, mcp.CodeServerError, "Service Unavailable: the session store is unavailable; retry later")
+		return h.storeUnavailable(w, msg.ID, err)
 	}
 	info.session = ls.fingerprint
 	h.log.Info("session started", "session", ls.fingerprint, "protocol_version", version,

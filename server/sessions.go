@@ -32,6 +32,13 @@ type sessionTable struct {
 	stopped chan struct{}
 }
 
+// storeTimeout bounds each use of the session store. A store that accepts
+// connections but never answers (a network black hole, a stalled endpoint)
+// would otherwise hold every request of the session era until
+// REQUEST_TIMEOUT (5 min by default); bounded, the client gets a 503 with
+// Retry-After. 5 s leaves room for the SDK's own retries of throttling.
+const storeTimeout = 5 * time.Second
+
 // sweepingStore is a store that expires idle sessions itself and reports
 // which (MemoryStore); the table then ends their live part. A shared store
 // (DynamoDB) expires sessions on its own schedule, and the table notices
@@ -81,6 +88,8 @@ func (t *sessionTable) close() {
 // create stores a new session and makes it live here. The store's errors
 // (ErrSessionLimit, an outage) are returned as they are.
 func (t *sessionTable) create(ctx context.Context, state *SessionState) (*liveSession, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
 	if err := t.store.Create(ctx, state); err != nil {
 		return nil, err
 	}
@@ -96,10 +105,17 @@ func (t *sessionTable) create(ctx context.Context, state *SessionState) (*liveSe
 // principal is ErrSessionNotFound (all look alike to the caller); any other
 // error is the store's. A session another instance created is adopted.
 func (t *sessionTable) lookup(ctx context.Context, id, owner string) (*liveSession, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
 	state, err := t.store.Load(ctx, id)
 	if err != nil {
-		if ls := t.forget(id); ls != nil {
-			ls.end(errors.New("session no longer in the store"))
+		// Only a session the store no longer has is ended here: an outage
+		// must not cost a live session its running calls and replay
+		// buffers, which the client resumes once the store is back.
+		if errors.Is(err, ErrSessionNotFound) {
+			if ls := t.forget(id); ls != nil {
+				ls.end(errors.New("session no longer in the store"))
+			}
 		}
 		return nil, err
 	}
@@ -123,12 +139,16 @@ func (t *sessionTable) lookup(ctx context.Context, id, owner string) (*liveSessi
 	return ls, nil
 }
 
-// end ends a session here and in the store.
-func (t *sessionTable) end(ls *liveSession, why string) {
+// end ends a session here and in the store, and returns the store's error
+// (the live part ends regardless).
+func (t *sessionTable) end(ls *liveSession, why string) error {
 	t.forget(ls.id)
-	_ = t.store.Delete(context.Background(), ls.id)
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	err := t.store.Delete(ctx, ls.id)
 	ls.end(errors.New("session ended: " + why))
 	t.log.Info("session ended", "session", ls.fingerprint, "reason", why)
+	return err
 }
 
 func (t *sessionTable) forget(id string) *liveSession {
@@ -195,7 +215,7 @@ func (t *sessionTable) sweep() {
 		}
 	}
 	for _, ls := range idle {
-		t.end(ls, "expired after "+t.ttl.String()+" idle")
+		_ = t.end(ls, "expired after "+t.ttl.String()+" idle")
 	}
 }
 
@@ -203,6 +223,8 @@ func (t *sessionTable) sweep() {
 func (t *sessionTable) update(ctx context.Context, id string, change func(*SessionState)) (*SessionState, error) {
 	t.updateMu.Lock()
 	defer t.updateMu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
 	cur, err := t.store.Load(ctx, id)
 	if err != nil {
 		return nil, err
