@@ -43,6 +43,7 @@ type Handler struct {
 	log      *slog.Logger
 	origins  originPolicy
 	sessions *sessionTable
+	usage    principalUsage // per-principal counts (limits.go)
 	// The stateless era.
 	listeners  listenerSet
 	states     *reqstate.Sealer
@@ -58,6 +59,12 @@ type Handler struct {
 func NewHandler(srv *Server, cfg Config, opts HandlerOptions) *Handler {
 	if cfg.MaxStreamsPerSession <= 0 {
 		cfg.MaxStreamsPerSession = 32
+	}
+	if cfg.MaxBatchLength <= 0 {
+		cfg.MaxBatchLength = 100
+	}
+	if cfg.BatchConcurrency <= 0 {
+		cfg.BatchConcurrency = 8
 	}
 	h := &Handler{
 		srv:      srv,

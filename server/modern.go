@@ -277,8 +277,13 @@ func (h *Handler) postModern(w http.ResponseWriter, r *http.Request, principal *
 	if msg.Method == mcp.MethodSubscriptionsListen {
 		return h.listen(w, r, principal, msg, &p)
 	}
+	a, why := h.admit(nil, principal, 1)
+	if why != "" {
+		return h.tooBusy(w, id, why)
+	}
 	st := newPostStream(h, nil, w, p.version, 1, false)
 	h.runModern(r, st, principal, msg, &p)
+	h.release(a)
 	return st.status()
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"mcplambda/mcp"
 )
@@ -80,8 +81,13 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, principal *Princi
 		w.WriteHeader(http.StatusAccepted)
 		return http.StatusAccepted
 	}
+	a, why := h.admit(ls, principal, 1)
+	if why != "" {
+		return h.tooBusy(w, msg.ID, why)
+	}
 	st := newPostStream(h, ls, w, version, 1, false)
 	h.runRequest(r, ls, st, principal, version, msg)
+	h.release(a)
 	return st.status()
 }
 
@@ -95,6 +101,11 @@ func (h *Handler) postBatch(w http.ResponseWriter, r *http.Request, principal *P
 		}
 		return h.writeError(w, http.StatusBadRequest, mcp.NullID, de.Code, de.Reason)
 	}
+	if len(msgs) > h.cfg.MaxBatchLength {
+		return h.writeError(w, http.StatusBadRequest, mcp.NullID, mcp.CodeInvalidRequest,
+			"Invalid Request: the batch has "+strconv.Itoa(len(msgs))+" messages, more than the limit of "+strconv.Itoa(h.cfg.MaxBatchLength)+
+				" (MAX_BATCH_LENGTH); split it over several POSTs")
+	}
 	for _, m := range msgs {
 		if m != nil && m.Method == mcp.MethodInitialize {
 			return h.writeError(w, http.StatusBadRequest, mcp.NullID, mcp.CodeInvalidRequest, "initialize must not be part of a JSON-RPC batch")
@@ -107,6 +118,29 @@ func (h *Handler) postBatch(w http.ResponseWriter, r *http.Request, principal *P
 	if !mcp.AllowsBatch(version) {
 		return h.writeError(w, http.StatusBadRequest, mcp.NullID, mcp.CodeInvalidRequest,
 			"JSON-RPC batches are not supported in protocol version "+version+" (only in 2025-03-26): send one message per POST")
+	}
+	// Admission comes before any message of the batch takes effect, so a
+	// refused batch can be resent whole. The batch runs at most workers
+	// requests at once and holds that many slots, never more.
+	workers := 0
+	for _, m := range msgs {
+		if m != nil && m.Kind() == mcp.KindRequest {
+			workers++
+		}
+	}
+	workers = min(workers, h.cfg.BatchConcurrency)
+	if c := h.cfg.MaxInflightPerSession; c > 0 {
+		workers = min(workers, c)
+	}
+	if c := h.cfg.MaxInflightPerPrincipal; c > 0 && principal != nil {
+		workers = min(workers, c)
+	}
+	if workers > 0 {
+		a, why := h.admit(ls, principal, workers)
+		if why != "" {
+			return h.tooBusy(w, mcp.NullID, why)
+		}
+		defer h.release(a)
 	}
 	var requests []*mcp.Message
 	var immediate [][]byte
@@ -141,8 +175,17 @@ func (h *Handler) postBatch(w http.ResponseWriter, r *http.Request, principal *P
 		st.finish(resp)
 	}
 	var wg sync.WaitGroup
-	for _, m := range requests {
-		wg.Go(func() { h.runRequest(r, ls, st, principal, version, m) })
+	var next atomic.Int64
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(requests) {
+					return
+				}
+				h.runRequest(r, ls, st, principal, version, requests[i])
+			}
+		})
 	}
 	wg.Wait()
 	return st.status()
