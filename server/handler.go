@@ -81,7 +81,7 @@ func NewHandler(srv *Server, cfg Config, opts HandlerOptions) *Handler {
 	if store == nil {
 		store = NewMemoryStore(cfg.SessionTTL, cfg.MaxSessions)
 	}
-	h.sessions = newSessionTable(store, cfg.SessionTTL, h.log, func(st *SessionState) *liveSession { return newLiveSession(h, st) })
+	h.sessions = newSessionTable(store, cfg.SessionTTL, cfg.MaxSessionsPerPrincipal, h.log, func(st *SessionState) *liveSession { return newLiveSession(h, st) })
 	h.states, h.ledger = opts.RequestState, opts.StateLedger
 	if h.states == nil {
 		h.states = reqstate.MustRandomSealer()

@@ -22,8 +22,9 @@ import (
 // authentication off (loopback development) every caller is the same
 // anonymous principal, and the per-session caps still hold.
 
-// principalUsage counts, per principal key, what that principal holds on
-// this instance.
+// principalUsage counts, per principal key, the requests that principal
+// has in flight on this instance (its sessions are counted by the
+// session table).
 type principalUsage struct {
 	mu sync.Mutex
 	m  map[string]*usage
@@ -31,7 +32,6 @@ type principalUsage struct {
 
 type usage struct {
 	inflight int
-	sessions int
 }
 
 func (u *principalUsage) get(key string) *usage {
@@ -49,7 +49,7 @@ func (u *principalUsage) get(key string) *usage {
 // tidy forgets a principal that holds nothing, so the map does not grow
 // with every principal ever seen.
 func (u *principalUsage) tidy(key string, c *usage) {
-	if c.inflight == 0 && c.sessions == 0 {
+	if c.inflight == 0 {
 		delete(u.m, key)
 	}
 }
@@ -73,29 +73,6 @@ func (u *principalUsage) releaseInflight(key string, n int) {
 	defer u.mu.Unlock()
 	if c := u.m[key]; c != nil {
 		c.inflight -= n
-		u.tidy(key, c)
-	}
-}
-
-// reserveSession counts one more session for key unless it already holds
-// limit (0: no limit).
-func (u *principalUsage) reserveSession(key string, limit int) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	c := u.get(key)
-	if limit > 0 && c.sessions >= limit {
-		u.tidy(key, c)
-		return false
-	}
-	c.sessions++
-	return true
-}
-
-func (u *principalUsage) releaseSession(key string) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if c := u.m[key]; c != nil {
-		c.sessions--
 		u.tidy(key, c)
 	}
 }
@@ -149,4 +126,55 @@ func (h *Handler) tooBusy(w http.ResponseWriter, id mcp.ID, why string) int {
 	w.Header().Set("Retry-After", "1")
 	return h.writeError(w, http.StatusTooManyRequests, id, mcp.CodeServerError,
 		"Too Many Requests: "+why+"; wait for a response before sending more, or retry after 1 s")
+}
+
+// Size caps on what a client names and what a session remembers. A request
+// id is echoed in every response and kept while the request runs; a
+// progress token in every progress notification; clientInfo and
+// capabilities are stored with the session (a DynamoDB item holds at most
+// 400 KB) and read on every request.
+const (
+	maxIDBytes            = 256
+	maxProgressTokenBytes = 256
+	maxClientDescBytes    = 16 << 10
+)
+
+// idTooLong is the error for a message whose id is over maxIDBytes; the
+// answer carries a null id rather than echoing it.
+func idTooLong(id mcp.ID) *mcp.Error {
+	if len(id.String()) <= maxIDBytes {
+		return nil
+	}
+	return &mcp.Error{Code: mcp.CodeInvalidRequest, Message: "Invalid Request: the id is " + strconv.Itoa(len(id.String())) +
+		" bytes long; ids of at most " + strconv.Itoa(maxIDBytes) + " bytes are accepted"}
+}
+
+func progressTokenTooLong(tok []byte) *mcp.Error {
+	if len(tok) <= maxProgressTokenBytes {
+		return nil
+	}
+	return &mcp.Error{Code: mcp.CodeInvalidParams, Message: `invalid params: "_meta.progressToken" is ` + strconv.Itoa(len(tok)) +
+		" bytes long; at most " + strconv.Itoa(maxProgressTokenBytes) + " are accepted"}
+}
+
+// clientDescTooLarge checks the size of a clientInfo or capabilities
+// object (name is what the message calls it).
+func clientDescTooLarge(name string, raw []byte) *mcp.Error {
+	if len(raw) <= maxClientDescBytes {
+		return nil
+	}
+	return &mcp.Error{Code: mcp.CodeInvalidParams, Message: `invalid params: "` + name + `" is ` + strconv.Itoa(len(raw)) +
+		" bytes long; at most " + strconv.Itoa(maxClientDescBytes) + " are accepted"}
+}
+
+// initializeTooLarge checks the clientInfo and capabilities of initialize
+// params (valid JSON: DecodeMessage checked them) before they are decoded.
+func initializeTooLarge(params []byte) *mcp.Error {
+	var bad *mcp.Error
+	members(params, func(key, val []byte) {
+		if bad == nil && (string(key) == "clientInfo" || string(key) == "capabilities") {
+			bad = clientDescTooLarge(string(key), val)
+		}
+	})
+	return bad
 }

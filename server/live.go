@@ -28,6 +28,7 @@ type liveSession struct {
 	state      atomic.Pointer[SessionState]
 	logSev     atomic.Int32
 	lastActive atomic.Int64
+	bufBytes   atomic.Int64 // bytes its streams keep for replay (SSE_BUFFER_BYTES)
 
 	mu         sync.Mutex
 	inflight   map[string]*callCtx

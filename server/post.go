@@ -55,6 +55,9 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, principal *Princi
 		}
 		return h.writeError(w, http.StatusBadRequest, id, de.Code, de.Reason)
 	}
+	if e := idTooLong(msg.ID); e != nil {
+		return h.writeError(w, http.StatusBadRequest, mcp.NullID, e.Code, e.Message)
+	}
 	info.rpcMethod = msg.Method
 	if isModern(r, msg) {
 		return h.postModern(w, r, principal, msg, info)
@@ -86,6 +89,7 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, principal *Princi
 		return h.tooBusy(w, msg.ID, why)
 	}
 	st := newPostStream(h, ls, w, version, 1, false)
+	st.gone = r.Context().Done()
 	h.runRequest(r, ls, st, principal, version, msg)
 	h.release(a)
 	return st.status()
@@ -123,8 +127,15 @@ func (h *Handler) postBatch(w http.ResponseWriter, r *http.Request, principal *P
 	// refused batch can be resent whole. The batch runs at most workers
 	// requests at once and holds that many slots, never more.
 	workers := 0
-	for _, m := range msgs {
-		if m != nil && m.Kind() == mcp.KindRequest {
+	for i, m := range msgs {
+		if m == nil {
+			continue
+		}
+		if e := idTooLong(m.ID); e != nil {
+			msgs[i], errs[i] = nil, e
+			continue
+		}
+		if m.Kind() == mcp.KindRequest {
 			workers++
 		}
 	}
@@ -171,6 +182,7 @@ func (h *Handler) postBatch(w http.ResponseWriter, r *http.Request, principal *P
 		return http.StatusAccepted
 	}
 	st := newPostStream(h, ls, w, version, len(requests)+len(immediate), true)
+	st.gone = r.Context().Done()
 	for _, resp := range immediate {
 		st.finish(resp)
 	}
@@ -261,6 +273,9 @@ func (h *Handler) notification(ls *liveSession, m *mcp.Message) {
 }
 
 func (h *Handler) initialize(w http.ResponseWriter, r *http.Request, principal *Principal, msg *mcp.Message, info *reqInfo) int {
+	if e := initializeTooLarge(msg.Params); e != nil {
+		return h.writeError(w, http.StatusBadRequest, msg.ID, e.Code, e.Message)
+	}
 	var p mcp.InitializeParams
 	if err := decodeParams(msg.Params, &p); err != nil {
 		e := mcp.AsError(err)
@@ -280,6 +295,11 @@ func (h *Handler) initialize(w http.ResponseWriter, r *http.Request, principal *
 	}
 	ls, err := h.sessions.create(r.Context(), state)
 	if err != nil {
+		if errors.Is(err, errPrincipalSessionLimit) {
+			w.Header().Set("Retry-After", "30")
+			return h.writeError(w, http.StatusTooManyRequests, msg.ID, mcp.CodeServerError,
+				"Too Many Requests: you already hold "+strconv.Itoa(h.cfg.MaxSessionsPerPrincipal)+" live sessions on this server (MAX_SESSIONS_PER_PRINCIPAL); end unused ones with DELETE, or retry once one has expired")
+		}
 		if errors.Is(err, ErrSessionLimit) {
 			w.Header().Set("Retry-After", "30")
 			return h.writeError(w, http.StatusServiceUnavailable, msg.ID, mcp.CodeServerError,
