@@ -25,8 +25,13 @@ type stream struct {
 	h       *Handler
 	version string
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// The small fields sit together: a stream is allocated per request,
+	// and padding would push it into a larger size class.
 	mode    streamMode
+	done    bool
+	batch   bool
+	code    int32               // the HTTP status of a JSON answer; 0: 200
 	w       http.ResponseWriter // the sink; nil while detached
 	rc      *http.ResponseController
 	kicked  chan struct{} // closed when the sink is replaced or the stream ends
@@ -35,13 +40,10 @@ type stream struct {
 	evBytes int           // bytes of data in events, counted in sess.bufBytes too
 	lost    uint64        // last sequence number dropped from events (0: none)
 	seq     uint64        // last event sequence number issued (0 = priming)
-	done    bool
 	doneCh  chan struct{}
 	pending int      // responses still owed (a batch owes several)
 	jsonOne []byte   // the response, in JSON mode (one request)
 	jsonOut [][]byte // the responses, in JSON mode (a batch)
-	batch   bool
-	code    int // the HTTP status of a JSON answer; 0: 200
 	// gone is closed when the sink's request ends (the client went away):
 	// events written since may be lost in transit, so the stream does not
 	// count as delivered. nil: unknown.
@@ -105,7 +107,7 @@ func (st *stream) status() int {
 		return http.StatusAccepted
 	}
 	if st.mode == modeUndecided && st.code != 0 {
-		return st.code
+		return int(st.code)
 	}
 	return http.StatusOK
 }
@@ -152,7 +154,7 @@ func (st *stream) send(msg []byte) error {
 func (st *stream) finishStatus(resp []byte, code int) {
 	st.mu.Lock()
 	if st.mode == modeUndecided && code != http.StatusOK {
-		st.code = code
+		st.code = int32(code)
 	}
 	st.mu.Unlock()
 	st.finish(resp)
@@ -205,7 +207,7 @@ func (st *stream) writeJSONLocked() {
 	}
 	w.Header()["Content-Type"] = hdrJSON
 	if st.code != 0 {
-		w.WriteHeader(st.code)
+		w.WriteHeader(int(st.code))
 	}
 	if !st.batch {
 		// A trailing newline keeps curl output readable; JSON ignores it.
