@@ -16,7 +16,7 @@ func principalFromAuthorizer(authorizer map[string]any) (*Principal, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &Principal{Issuer: id.Issuer, Subject: id.Subject, ClientID: id.ClientID, Username: id.Username, Scopes: id.Scopes}, true
+	return &Principal{Issuer: id.Issuer, Subject: id.Subject, ClientID: id.ClientID, Username: id.Username, Scopes: id.Scopes, Expires: id.Expires}, true
 }
 
 // WithAPIGatewayAuthorizer is the lambdahttp WithAuthorizer hook: it marks

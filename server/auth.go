@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Principal is who a request comes from, as an Authenticator established
@@ -13,6 +14,10 @@ type Principal struct {
 	ClientID string
 	Username string
 	Scopes   []string
+	// Expires is when the credential behind this principal stops being
+	// valid, when the authenticator knows it (the exp an upstream
+	// authorizer passed on); zero otherwise.
+	Expires time.Time
 
 	key string
 }

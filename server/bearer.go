@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"mcplambda/oauth"
 )
@@ -147,13 +148,56 @@ func authorizerPrincipal(ctx context.Context) (*Principal, bool) {
 // authorizer established, and anywhere else (run locally, or a request
 // without authorizer context) verifies the token itself with Fallback:
 // never "any Bearer string".
+//
+// API Gateway caches an authorizer's Allow (300 s by default), so a token
+// can expire while its cached context still reaches us; the exp the
+// authorizer put in that context is checked on every request.
 type UpstreamAuth struct {
 	Fallback Authenticator
+	// Leeway is the clock skew allowed past the context's exp: default
+	// 30 s, the token verifier's default, so both sides agree on when a
+	// token has expired.
+	Leeway time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
 }
 
 func (u UpstreamAuth) Authenticate(r *http.Request) (*Principal, error) {
 	if p, ok := authorizerPrincipal(r.Context()); ok {
+		if !p.Expires.IsZero() {
+			now, leeway := time.Now, u.Leeway
+			if u.Now != nil {
+				now = u.Now
+			}
+			if leeway == 0 {
+				leeway = 30 * time.Second
+			}
+			if !now().Before(p.Expires.Add(leeway)) {
+				return nil, expiredRefusal(u.Fallback)
+			}
+		}
 		return p, nil
 	}
 	return u.Fallback.Authenticate(r)
+}
+
+// descExpired is the refusal of a token that has expired behind a cached
+// authorizer decision: the client's remedy is a fresh token.
+const descExpired = "the token has expired"
+
+const msgExpired = "Unauthorized: " + descExpired + "; refresh it or sign in again, then retry"
+
+// expiredRefusal is the 401 for an expired token, with the challenge the
+// fallback authenticator would have given for it (resource_metadata and
+// scopes included) so a client reacts as to any other expired token.
+func expiredRefusal(fallback Authenticator) *AuthError {
+	switch a := fallback.(type) {
+	case *BearerAuth:
+		return a.refuse(http.StatusUnauthorized, "invalid_token", descExpired, nil, msgExpired)
+	case EitherAuth:
+		if a.JWT != nil {
+			return expiredRefusal(a.JWT)
+		}
+	}
+	return &AuthError{Status: http.StatusUnauthorized, Challenge: `Bearer error="invalid_token", error_description="` + descExpired + `"`, Message: msgExpired}
 }

@@ -16,13 +16,24 @@ type Config struct {
 	Port int    // PORT
 	Path string // MCP_PATH: where the MCP endpoint lives
 
-	MaxBodyBytes         int64         // MAX_BODY_BYTES: largest POST body
-	SessionTTL           time.Duration // SESSION_TTL: idle time after which a session ends
-	MaxSessions          int           // MAX_SESSIONS: live sessions at once (0 = unlimited)
-	RequestTimeout       time.Duration // REQUEST_TIMEOUT: longest a request may run
-	KeepAlive            time.Duration // SSE_KEEPALIVE: interval of keep-alive comments on SSE streams
-	SSERetry             time.Duration // SSE_RETRY: reconnection delay suggested to clients
-	EventBuffer          int           // SSE_EVENT_BUFFER: events kept per stream for Last-Event-ID replay
+	MaxBodyBytes int64         // MAX_BODY_BYTES: largest POST body
+	SessionTTL   time.Duration // SESSION_TTL: idle time after which a session ends
+	MaxSessions  int           // MAX_SESSIONS: live sessions at once (0 = unlimited)
+	// MAX_SESSIONS_PER_PRINCIPAL: live sessions one principal may hold on
+	// this instance (0 = unlimited); by default a tenth of MAX_SESSIONS, so
+	// one caller cannot take every slot.
+	MaxSessionsPerPrincipal int
+	MaxBatchLength          int           // MAX_BATCH_LENGTH: messages in one JSON-RPC batch
+	BatchConcurrency        int           // BATCH_CONCURRENCY: requests of one batch run at once
+	MaxInflightPerSession   int           // MAX_INFLIGHT_PER_SESSION: requests running at once in one session (0 = unlimited)
+	MaxInflightPerPrincipal int           // MAX_INFLIGHT_PER_PRINCIPAL: requests running at once for one principal, both eras (0 = unlimited)
+	RequestTimeout          time.Duration // REQUEST_TIMEOUT: longest a request may run
+	KeepAlive               time.Duration // SSE_KEEPALIVE: interval of keep-alive comments on SSE streams
+	SSERetry                time.Duration // SSE_RETRY: reconnection delay suggested to clients
+	EventBuffer             int           // SSE_EVENT_BUFFER: events kept per stream for Last-Event-ID replay
+	// SSE_BUFFER_BYTES: bytes of events one session keeps for replay, all
+	// its streams together (0 = no byte limit, only SSE_EVENT_BUFFER).
+	EventBufferBytes     int
 	MaxStreamsPerSession int           // SSE_MAX_STREAMS: streams kept per session for replay
 	AllowedOrigins       []string      // ALLOWED_ORIGINS: comma-separated; loopback origins are always allowed
 	AllowedHosts         []string      // ALLOWED_HOSTS: comma-separated Host values; default loopback names when HOST is loopback
@@ -41,21 +52,27 @@ type Config struct {
 // DefaultConfig is the configuration with no environment set.
 func DefaultConfig() Config {
 	return Config{
-		Host:                 "127.0.0.1",
-		Port:                 3000,
-		Path:                 "/mcp",
-		MaxBodyBytes:         4 << 20,
-		SessionTTL:           30 * time.Minute,
-		MaxSessions:          10000,
-		RequestTimeout:       5 * time.Minute,
-		KeepAlive:            15 * time.Second,
-		SSERetry:             time.Second,
-		EventBuffer:          256,
-		MaxStreamsPerSession: 32,
-		ShutdownTimeout:      30 * time.Second,
-		LogLevel:             slog.LevelInfo,
-		LogRequests:          true,
-		StandaloneStream:     true,
+		Host:                    "127.0.0.1",
+		Port:                    3000,
+		Path:                    "/mcp",
+		MaxBodyBytes:            4 << 20,
+		SessionTTL:              30 * time.Minute,
+		MaxSessions:             10000,
+		MaxSessionsPerPrincipal: 1000,
+		MaxBatchLength:          100,
+		BatchConcurrency:        8,
+		MaxInflightPerSession:   32,
+		MaxInflightPerPrincipal: 64,
+		EventBufferBytes:        1 << 20,
+		RequestTimeout:          5 * time.Minute,
+		KeepAlive:               15 * time.Second,
+		SSERetry:                time.Second,
+		EventBuffer:             256,
+		MaxStreamsPerSession:    32,
+		ShutdownTimeout:         30 * time.Second,
+		LogLevel:                slog.LevelInfo,
+		LogRequests:             true,
+		StandaloneStream:        true,
 	}
 }
 
@@ -118,11 +135,20 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	duration("SESSION_TTL", &c.SessionTTL)
 	integer("MAX_SESSIONS", &c.MaxSessions, 0)
+	if strings.TrimSpace(getenv("MAX_SESSIONS_PER_PRINCIPAL")) == "" {
+		c.MaxSessionsPerPrincipal = defaultSessionsPerPrincipal(c.MaxSessions)
+	}
+	integer("MAX_SESSIONS_PER_PRINCIPAL", &c.MaxSessionsPerPrincipal, 0)
+	integer("MAX_BATCH_LENGTH", &c.MaxBatchLength, 1)
+	integer("BATCH_CONCURRENCY", &c.BatchConcurrency, 1)
+	integer("MAX_INFLIGHT_PER_SESSION", &c.MaxInflightPerSession, 0)
+	integer("MAX_INFLIGHT_PER_PRINCIPAL", &c.MaxInflightPerPrincipal, 0)
 	duration("REQUEST_TIMEOUT", &c.RequestTimeout)
 	duration("SSE_KEEPALIVE", &c.KeepAlive)
 	duration("SSE_RETRY", &c.SSERetry)
 	integer("SSE_EVENT_BUFFER", &c.EventBuffer, 1)
 	integer("SSE_MAX_STREAMS", &c.MaxStreamsPerSession, 1)
+	integer("SSE_BUFFER_BYTES", &c.EventBufferBytes, 0)
 	list("ALLOWED_ORIGINS", &c.AllowedOrigins)
 	list("ALLOWED_HOSTS", &c.AllowedHosts)
 	duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
@@ -155,4 +181,14 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// defaultSessionsPerPrincipal is a tenth of the session cap: room for a
+// client that opens several sessions, while nine other callers still find
+// slots when one of them fills its quota. With no cap, 1000.
+func defaultSessionsPerPrincipal(maxSessions int) int {
+	if maxSessions <= 0 {
+		return 1000
+	}
+	return max(1, maxSessions/10)
 }

@@ -201,6 +201,9 @@ func decodeCallToolParams(params []byte) (mcp.CallToolParams, error) {
 				if t := jsonlex.TypeOf(val); t != jsonlex.String && t != jsonlex.Number {
 					return mcp.Errorf(mcp.CodeInvalidParams, `invalid params: "_meta.progressToken" must be a string or a number`)
 				}
+				if e := progressTokenTooLong(val); e != nil {
+					return e
+				}
 				p.Meta.ProgressToken = val
 			}
 			return nil

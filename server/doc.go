@@ -33,6 +33,7 @@
 //	delete.go     DELETE: ending a session
 //	sessions.go   the session table: create, look up and adopt, end, expire
 //	live.go       a session's live part here: calls in flight, server requests, streams
+//	limits.go     what keeps one caller from starving others: in-flight caps, size caps
 //	store.go      SessionState, the SessionStore interface and MemoryStore
 //	stream.go     one POST's or GET's output: JSON or SSE, the replay buffer
 //	dispatch.go   MCP methods, independent of the transport

@@ -37,7 +37,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, principal *Princip
 				"Bad Request: Last-Event-ID "+quoteShort(last)+" does not name a stream of this session (it may have been on another server instance or expired); open a new stream without Last-Event-ID")
 		}
 		var err error
-		if kicked, err = st.attach(w, seq); err != nil {
+		if kicked, err = st.attach(w, r, seq); err != nil {
 			return h.writeError(w, http.StatusBadRequest, mcp.NullID, mcp.CodeInvalidRequest, "Bad Request: cannot resume from "+quoteShort(last)+": "+err.Error())
 		}
 	} else {

@@ -43,6 +43,7 @@ type Handler struct {
 	log      *slog.Logger
 	origins  originPolicy
 	sessions *sessionTable
+	usage    principalUsage // per-principal counts (limits.go)
 	// The stateless era.
 	listeners  listenerSet
 	states     *reqstate.Sealer
@@ -59,6 +60,12 @@ func NewHandler(srv *Server, cfg Config, opts HandlerOptions) *Handler {
 	if cfg.MaxStreamsPerSession <= 0 {
 		cfg.MaxStreamsPerSession = 32
 	}
+	if cfg.MaxBatchLength <= 0 {
+		cfg.MaxBatchLength = 100
+	}
+	if cfg.BatchConcurrency <= 0 {
+		cfg.BatchConcurrency = 8
+	}
 	h := &Handler{
 		srv:      srv,
 		cfg:      cfg,
@@ -74,7 +81,7 @@ func NewHandler(srv *Server, cfg Config, opts HandlerOptions) *Handler {
 	if store == nil {
 		store = NewMemoryStore(cfg.SessionTTL, cfg.MaxSessions)
 	}
-	h.sessions = newSessionTable(store, cfg.SessionTTL, h.log, func(st *SessionState) *liveSession { return newLiveSession(h, st) })
+	h.sessions = newSessionTable(store, cfg.SessionTTL, cfg.MaxSessionsPerPrincipal, h.log, func(st *SessionState) *liveSession { return newLiveSession(h, st) })
 	h.states, h.ledger = opts.RequestState, opts.StateLedger
 	if h.states == nil {
 		h.states = reqstate.MustRandomSealer()

@@ -28,6 +28,7 @@ type liveSession struct {
 	state      atomic.Pointer[SessionState]
 	logSev     atomic.Int32
 	lastActive atomic.Int64
+	bufBytes   atomic.Int64 // bytes its streams keep for replay (SSE_BUFFER_BYTES)
 
 	mu         sync.Mutex
 	inflight   map[string]*callCtx
@@ -37,6 +38,7 @@ type liveSession struct {
 	getStreams []*stream // standalone GET streams, newest last
 	nextStream uint64
 	nextReq    int64
+	slots      int // requests admitted and not yet answered (MAX_INFLIGHT_PER_SESSION)
 	closed     chan struct{}
 	ended      bool
 }
@@ -156,6 +158,24 @@ func (ls *liveSession) addInflight(id mcp.ID, c *callCtx) bool {
 	}
 	ls.inflight[id.String()] = c
 	return true
+}
+
+// acquireSlots admits n more requests unless the session would then have
+// more than limit in flight.
+func (ls *liveSession) acquireSlots(n, limit int) bool {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.slots+n > limit {
+		return false
+	}
+	ls.slots += n
+	return true
+}
+
+func (ls *liveSession) releaseSlots(n int) {
+	ls.mu.Lock()
+	ls.slots -= n
+	ls.mu.Unlock()
 }
 
 func (ls *liveSession) removeInflight(id mcp.ID) {

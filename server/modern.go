@@ -131,11 +131,15 @@ func readModernParams(params []byte, nameKey string) (modernParams, *mcp.Error) 
 		case mcp.MetaClientCapabilities:
 			if jsonlex.TypeOf(val) != jsonlex.Object {
 				bad = metaError(`"_meta.` + mcp.MetaClientCapabilities + `" must be an object`)
+			} else if e := clientDescTooLarge("_meta."+mcp.MetaClientCapabilities, val); e != nil {
+				bad = e
 			}
 			p.caps = val
 		case mcp.MetaClientInfo:
 			if jsonlex.TypeOf(val) != jsonlex.Object {
 				bad = metaError(`"_meta.` + mcp.MetaClientInfo + `" must be an object with name and version`)
+			} else if e := clientDescTooLarge("_meta."+mcp.MetaClientInfo, val); e != nil {
+				bad = e
 			}
 		case mcp.MetaLogLevel:
 			s, ok := jsonlex.Unquote(val)
@@ -146,6 +150,8 @@ func readModernParams(params []byte, nameKey string) (modernParams, *mcp.Error) 
 		case "progressToken":
 			if t := jsonlex.TypeOf(val); t != jsonlex.String && t != jsonlex.Number {
 				bad = metaError(`"_meta.progressToken" must be a string or a number`)
+			} else if e := progressTokenTooLong(val); e != nil {
+				bad = e
 			}
 			p.progressToken = val
 		}
@@ -277,8 +283,13 @@ func (h *Handler) postModern(w http.ResponseWriter, r *http.Request, principal *
 	if msg.Method == mcp.MethodSubscriptionsListen {
 		return h.listen(w, r, principal, msg, &p)
 	}
+	a, why := h.admit(nil, principal, 1)
+	if why != "" {
+		return h.tooBusy(w, id, why)
+	}
 	st := newPostStream(h, nil, w, p.version, 1, false)
 	h.runModern(r, st, principal, msg, &p)
+	h.release(a)
 	return st.status()
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"mcplambda/mcp"
 )
@@ -54,6 +55,9 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, principal *Princi
 		}
 		return h.writeError(w, http.StatusBadRequest, id, de.Code, de.Reason)
 	}
+	if e := idTooLong(msg.ID); e != nil {
+		return h.writeError(w, http.StatusBadRequest, mcp.NullID, e.Code, e.Message)
+	}
 	info.rpcMethod = msg.Method
 	if isModern(r, msg) {
 		return h.postModern(w, r, principal, msg, info)
@@ -80,8 +84,14 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, principal *Princi
 		w.WriteHeader(http.StatusAccepted)
 		return http.StatusAccepted
 	}
+	a, why := h.admit(ls, principal, 1)
+	if why != "" {
+		return h.tooBusy(w, msg.ID, why)
+	}
 	st := newPostStream(h, ls, w, version, 1, false)
+	st.gone = r.Context().Done()
 	h.runRequest(r, ls, st, principal, version, msg)
+	h.release(a)
 	return st.status()
 }
 
@@ -95,6 +105,11 @@ func (h *Handler) postBatch(w http.ResponseWriter, r *http.Request, principal *P
 		}
 		return h.writeError(w, http.StatusBadRequest, mcp.NullID, de.Code, de.Reason)
 	}
+	if len(msgs) > h.cfg.MaxBatchLength {
+		return h.writeError(w, http.StatusBadRequest, mcp.NullID, mcp.CodeInvalidRequest,
+			"Invalid Request: the batch has "+strconv.Itoa(len(msgs))+" messages, more than the limit of "+strconv.Itoa(h.cfg.MaxBatchLength)+
+				" (MAX_BATCH_LENGTH); split it over several POSTs")
+	}
 	for _, m := range msgs {
 		if m != nil && m.Method == mcp.MethodInitialize {
 			return h.writeError(w, http.StatusBadRequest, mcp.NullID, mcp.CodeInvalidRequest, "initialize must not be part of a JSON-RPC batch")
@@ -107,6 +122,36 @@ func (h *Handler) postBatch(w http.ResponseWriter, r *http.Request, principal *P
 	if !mcp.AllowsBatch(version) {
 		return h.writeError(w, http.StatusBadRequest, mcp.NullID, mcp.CodeInvalidRequest,
 			"JSON-RPC batches are not supported in protocol version "+version+" (only in 2025-03-26): send one message per POST")
+	}
+	// Admission comes before any message of the batch takes effect, so a
+	// refused batch can be resent whole. The batch runs at most workers
+	// requests at once and holds that many slots, never more.
+	workers := 0
+	for i, m := range msgs {
+		if m == nil {
+			continue
+		}
+		if e := idTooLong(m.ID); e != nil {
+			msgs[i], errs[i] = nil, e
+			continue
+		}
+		if m.Kind() == mcp.KindRequest {
+			workers++
+		}
+	}
+	workers = min(workers, h.cfg.BatchConcurrency)
+	if c := h.cfg.MaxInflightPerSession; c > 0 {
+		workers = min(workers, c)
+	}
+	if c := h.cfg.MaxInflightPerPrincipal; c > 0 && principal != nil {
+		workers = min(workers, c)
+	}
+	if workers > 0 {
+		a, why := h.admit(ls, principal, workers)
+		if why != "" {
+			return h.tooBusy(w, mcp.NullID, why)
+		}
+		defer h.release(a)
 	}
 	var requests []*mcp.Message
 	var immediate [][]byte
@@ -137,12 +182,22 @@ func (h *Handler) postBatch(w http.ResponseWriter, r *http.Request, principal *P
 		return http.StatusAccepted
 	}
 	st := newPostStream(h, ls, w, version, len(requests)+len(immediate), true)
+	st.gone = r.Context().Done()
 	for _, resp := range immediate {
 		st.finish(resp)
 	}
 	var wg sync.WaitGroup
-	for _, m := range requests {
-		wg.Go(func() { h.runRequest(r, ls, st, principal, version, m) })
+	var next atomic.Int64
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(requests) {
+					return
+				}
+				h.runRequest(r, ls, st, principal, version, requests[i])
+			}
+		})
 	}
 	wg.Wait()
 	return st.status()
@@ -218,6 +273,9 @@ func (h *Handler) notification(ls *liveSession, m *mcp.Message) {
 }
 
 func (h *Handler) initialize(w http.ResponseWriter, r *http.Request, principal *Principal, msg *mcp.Message, info *reqInfo) int {
+	if e := initializeTooLarge(msg.Params); e != nil {
+		return h.writeError(w, http.StatusBadRequest, msg.ID, e.Code, e.Message)
+	}
 	var p mcp.InitializeParams
 	if err := decodeParams(msg.Params, &p); err != nil {
 		e := mcp.AsError(err)
@@ -237,6 +295,11 @@ func (h *Handler) initialize(w http.ResponseWriter, r *http.Request, principal *
 	}
 	ls, err := h.sessions.create(r.Context(), state)
 	if err != nil {
+		if errors.Is(err, errPrincipalSessionLimit) {
+			w.Header().Set("Retry-After", "30")
+			return h.writeError(w, http.StatusTooManyRequests, msg.ID, mcp.CodeServerError,
+				"Too Many Requests: you already hold "+strconv.Itoa(h.cfg.MaxSessionsPerPrincipal)+" live sessions on this server (MAX_SESSIONS_PER_PRINCIPAL); end unused ones with DELETE, or retry once one has expired")
+		}
 		if errors.Is(err, ErrSessionLimit) {
 			w.Header().Set("Retry-After", "30")
 			return h.writeError(w, http.StatusServiceUnavailable, msg.ID, mcp.CodeServerError,

@@ -23,6 +23,12 @@ type sessionTable struct {
 
 	mu   sync.RWMutex
 	live map[string]*liveSession
+	// owned counts the sessions live here per authenticated principal,
+	// for the quota (MAX_SESSIONS_PER_PRINCIPAL). It is this instance's
+	// count: a shared store would need a scan or a counter item written on
+	// every create and end, and a Lambda fleet would contend on it.
+	owned map[string]int
+	quota int
 	// updateMu serialises read-modify-write of session state in the store
 	// (setLevel, subscribe): rare, and racy without it.
 	updateMu sync.Mutex
@@ -47,7 +53,10 @@ type sweepingStore interface {
 	sweep() []string
 }
 
-func newSessionTable(store SessionStore, ttl time.Duration, log *slog.Logger, newLive func(*SessionState) *liveSession) *sessionTable {
+// errPrincipalSessionLimit: the principal holds its quota of sessions.
+var errPrincipalSessionLimit = errors.New("session quota of the principal reached")
+
+func newSessionTable(store SessionStore, ttl time.Duration, quota int, log *slog.Logger, newLive func(*SessionState) *liveSession) *sessionTable {
 	now := time.Now
 	if ms, ok := store.(*MemoryStore); ok {
 		// One clock for the idle time kept here and the store's expiry, so
@@ -56,6 +65,8 @@ func newSessionTable(store SessionStore, ttl time.Duration, log *slog.Logger, ne
 		now = ms.now
 	}
 	t := &sessionTable{
+		owned:   map[string]int{},
+		quota:   quota,
 		store:   store,
 		ttl:     ttl,
 		now:     now,
@@ -88,9 +99,26 @@ func (t *sessionTable) close() {
 // create stores a new session and makes it live here. The store's errors
 // (ErrSessionLimit, an outage) are returned as they are.
 func (t *sessionTable) create(ctx context.Context, state *SessionState) (*liveSession, error) {
+	// The quota is taken before the store is asked, so concurrent
+	// initializes cannot all slip under it.
+	p := state.Principal
+	if p != "" {
+		t.mu.Lock()
+		if t.quota > 0 && t.owned[p] >= t.quota {
+			t.mu.Unlock()
+			return nil, errPrincipalSessionLimit
+		}
+		t.owned[p]++
+		t.mu.Unlock()
+	}
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	if err := t.store.Create(ctx, state); err != nil {
+		if p != "" {
+			t.mu.Lock()
+			t.disownLocked(p)
+			t.mu.Unlock()
+		}
 		return nil, err
 	}
 	ls := t.newLive(state)
@@ -98,6 +126,22 @@ func (t *sessionTable) create(ctx context.Context, state *SessionState) (*liveSe
 	t.live[state.ID] = ls
 	t.mu.Unlock()
 	return ls, nil
+}
+
+func (t *sessionTable) disownLocked(principal string) {
+	if principal == "" {
+		return
+	}
+	if t.owned[principal]--; t.owned[principal] <= 0 {
+		delete(t.owned, principal)
+	}
+}
+
+// sessionsOf is how many sessions of principal live here.
+func (t *sessionTable) sessionsOf(principal string) int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.owned[principal]
 }
 
 // lookup finds session id for the principal whose key is owner. A session
@@ -128,8 +172,13 @@ func (t *sessionTable) lookup(ctx context.Context, id, owner string) (*liveSessi
 	if ls == nil {
 		t.mu.Lock()
 		if ls = t.live[id]; ls == nil {
+			// Adopted from another instance: counted, never refused (the
+			// session exists already).
 			ls = t.newLive(state)
 			t.live[id] = ls
+			if ls.principal != "" {
+				t.owned[ls.principal]++
+			}
 		}
 		t.mu.Unlock()
 	} else if ls.state.Load() != state {
@@ -155,7 +204,10 @@ func (t *sessionTable) forget(id string) *liveSession {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	ls := t.live[id]
-	delete(t.live, id)
+	if ls != nil {
+		delete(t.live, id)
+		t.disownLocked(ls.principal)
+	}
 	return ls
 }
 

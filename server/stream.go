@@ -25,22 +25,30 @@ type stream struct {
 	h       *Handler
 	version string
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// The small fields sit together: a stream is allocated per request,
+	// and padding would push it into a larger size class.
 	mode    streamMode
+	done    bool
+	batch   bool
+	code    int32               // the HTTP status of a JSON answer; 0: 200
 	w       http.ResponseWriter // the sink; nil while detached
 	rc      *http.ResponseController
 	kicked  chan struct{} // closed when the sink is replaced or the stream ends
 	buf     []byte
 	events  []storedEvent // ring of the last events, for replay
+	evBytes int           // bytes of data in events, counted in sess.bufBytes too
+	lost    uint64        // last sequence number dropped from events (0: none)
 	seq     uint64        // last event sequence number issued (0 = priming)
-	done    bool
 	doneCh  chan struct{}
 	pending int      // responses still owed (a batch owes several)
 	jsonOne []byte   // the response, in JSON mode (one request)
 	jsonOut [][]byte // the responses, in JSON mode (a batch)
-	batch   bool
-	code    int // the HTTP status of a JSON answer; 0: 200
-	ka      *time.Timer
+	// gone is closed when the sink's request ends (the client went away):
+	// events written since may be lost in transit, so the stream does not
+	// count as delivered. nil: unknown.
+	gone <-chan struct{}
+	ka   *time.Timer
 }
 
 type streamMode uint8
@@ -99,7 +107,7 @@ func (st *stream) status() int {
 		return http.StatusAccepted
 	}
 	if st.mode == modeUndecided && st.code != 0 {
-		return st.code
+		return int(st.code)
 	}
 	return http.StatusOK
 }
@@ -146,7 +154,7 @@ func (st *stream) send(msg []byte) error {
 func (st *stream) finishStatus(resp []byte, code int) {
 	st.mu.Lock()
 	if st.mode == modeUndecided && code != http.StatusOK {
-		st.code = code
+		st.code = int32(code)
 	}
 	st.mu.Unlock()
 	st.finish(resp)
@@ -179,7 +187,12 @@ func (st *stream) finish(resp []byte) {
 	if st.mode == modeUndecided {
 		st.writeJSONLocked()
 	}
+	delivered := st.sinkAliveLocked()
 	st.endLocked()
+	if delivered {
+		// The client has every event: nothing is left to replay.
+		st.dropEventsLocked()
+	}
 }
 
 func (st *stream) writeJSONLocked() {
@@ -194,7 +207,7 @@ func (st *stream) writeJSONLocked() {
 	}
 	w.Header()["Content-Type"] = hdrJSON
 	if st.code != 0 {
-		w.WriteHeader(st.code)
+		w.WriteHeader(int(st.code))
 	}
 	if !st.batch {
 		// A trailing newline keeps curl output readable; JSON ignores it.
@@ -234,6 +247,8 @@ func (st *stream) close() {
 	if !st.done {
 		st.endLocked()
 	}
+	// Closed streams are not resumed (evicted, or the session is over).
+	st.dropEventsLocked()
 	st.mu.Unlock()
 }
 
@@ -274,10 +289,21 @@ func (st *stream) appendLocked(msg []byte) {
 	st.seq++
 	if st.id != 0 {
 		if max := st.h.cfg.EventBuffer; len(st.events) >= max && max > 0 {
-			copy(st.events, st.events[1:])
-			st.events = st.events[:len(st.events)-1]
+			st.dropOldestLocked()
 		}
 		st.events = append(st.events, storedEvent{seq: st.seq, data: msg})
+		st.evBytes += len(msg)
+		total := st.sess.bufBytes.Add(int64(len(msg)))
+		// Over the session's byte budget, this stream gives up its oldest
+		// events, the new one last: a client that resumes from before them
+		// is told they are lost, and memory stays bounded however much a
+		// detached stream is sent.
+		if budget := int64(st.h.cfg.EventBufferBytes); budget > 0 {
+			for total > budget && len(st.events) > 0 {
+				total -= int64(len(st.events[0].data))
+				st.dropOldestLocked()
+			}
+		}
 	}
 	if st.w == nil {
 		return
@@ -292,6 +318,26 @@ func (st *stream) appendLocked(msg []byte) {
 
 // writeLocked writes and flushes to the sink; a failed write detaches it
 // (the events stay buffered for a resuming client).
+func (st *stream) dropOldestLocked() {
+	e := st.events[0]
+	copy(st.events, st.events[1:])
+	st.events[len(st.events)-1] = storedEvent{}
+	st.events = st.events[:len(st.events)-1]
+	st.lost = e.seq
+	st.evBytes -= len(e.data)
+	st.sess.bufBytes.Add(-int64(len(e.data)))
+}
+
+// dropEventsLocked forgets every buffered event.
+func (st *stream) dropEventsLocked() {
+	if len(st.events) == 0 {
+		return
+	}
+	st.lost = st.events[len(st.events)-1].seq
+	st.sess.bufBytes.Add(-int64(st.evBytes))
+	st.events, st.evBytes = nil, 0
+}
+
 func (st *stream) writeLocked(b []byte) {
 	if _, err := st.w.Write(b); err != nil {
 		st.w, st.rc = nil, nil
@@ -344,21 +390,36 @@ func (st *stream) keepAlive() {
 // longer holds.
 var errEventsLost = errors.New("the events after that Last-Event-ID are no longer available")
 
-// attach makes w the stream's sink, first replaying the events after seq.
-// It returns a channel closed when the sink is replaced or the stream ends.
-func (st *stream) attach(w http.ResponseWriter, afterSeq uint64) (<-chan struct{}, error) {
+// sinkAliveLocked reports whether the sink took every write so far and its
+// client is still there.
+func (st *stream) sinkAliveLocked() bool {
+	if st.w == nil {
+		return false
+	}
+	select {
+	case <-st.gone:
+		return false
+	default:
+		return true
+	}
+}
+
+// attach makes w, the writer of request r, the stream's sink, first
+// replaying the events after seq. It returns a channel closed when the
+// sink is replaced or the stream ends.
+func (st *stream) attach(w http.ResponseWriter, r *http.Request, afterSeq uint64) (<-chan struct{}, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if afterSeq > st.seq {
 		return nil, errors.New("that Last-Event-ID was never sent on this stream")
 	}
-	if len(st.events) > 0 && afterSeq+1 < st.events[0].seq {
+	if afterSeq < st.lost {
 		return nil, errEventsLost
 	}
 	if st.kicked != nil {
 		close(st.kicked) // the previous sink's owner returns
 	}
-	st.w, st.rc = w, nil
+	st.w, st.rc, st.gone = w, nil, r.Context().Done()
 	hdr := w.Header()
 	hdr["Content-Type"] = hdrEventStream
 	hdr["Cache-Control"] = hdrNoCache
@@ -374,6 +435,9 @@ func (st *stream) attach(w http.ResponseWriter, afterSeq uint64) (<-chan struct{
 	}
 	kicked := make(chan struct{})
 	if st.done {
+		if st.sinkAliveLocked() {
+			st.dropEventsLocked() // replayed in full: the stream is delivered
+		}
 		st.w, st.rc = nil, nil
 		close(kicked)
 		return kicked, nil

@@ -19,7 +19,9 @@
 //
 // There is no cap on the number of sessions in DynamoDB: MAX_SESSIONS applies
 // per instance to the in-memory store only, and Create never returns
-// server.ErrSessionLimit.
+// server.ErrSessionLimit. The per-principal quota
+// (MAX_SESSIONS_PER_PRINCIPAL) is the server's, counted per instance from
+// the sessions it serves, so it needs no scan or counter item here.
 //
 // Create the table with CreateTable, or with the AWS CLI:
 //
