@@ -253,13 +253,13 @@ func (s *InsightsSource) Aggregate(ctx context.Context, w Window, progress func(
 
 // insightsRun is the state of one report's queries.
 type insightsRun struct {
-	s              *InsightsSource
-	startS, endS   int64
-	progress       func(InsightsProgress)
-	mu             sync.Mutex // guards stats and total, and serialises progress
-	stats          []types.QueryStatistics
-	total          InsightsProgress
-	statsOffset    int
+	s            *InsightsSource
+	startS, endS int64
+	progress     func(InsightsProgress)
+	mu           sync.Mutex // guards stats and total, and serialises progress
+	stats        []types.QueryStatistics
+	total        InsightsProgress
+	statsOffset  int
 }
 
 func (r *insightsRun) addQueries(n int) {
