@@ -34,7 +34,9 @@ import (
 //     extracts at most 200 fields from a JSON event.
 //   - on paper only: the exact text of a bin(1d) value in the results
 //     (we accept "2006-01-02 15:04:05.000", RFC 3339 and epoch
-//     milliseconds); that a group whose key field is absent comes back with
+//     milliseconds); that `fields` adds fields without hiding the others
+//     from later commands (stats ... by region after fields); that a group
+//     whose key field is absent comes back with
 //     the key missing or empty (we count it under ""); that sums come back
 //     as decimal text, possibly with a fraction; that LimitExceededException
 //     is StartQuery's answer to too many concurrent queries; that a JSON
@@ -173,7 +175,7 @@ func buildInsightsQueries(startMs, endMs int64, rows int) []insightsQuery {
 // names their faults with the decoder's own words.
 func malformedSamplesQuery(startMs, endMs int64) string {
 	return windowFilter(startMs, endMs) + " | filter not (" + validRecord + ")" +
-		" | fields @message | sort ts asc | limit " + strconv.Itoa(MaxMalformedSamples)
+		" | fields ts, @message | sort ts asc | limit " + strconv.Itoa(MaxMalformedSamples)
 }
 
 // Aggregate runs the report's queries over the window and returns the

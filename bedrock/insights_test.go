@@ -6,7 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"slices"
 	"strings"
@@ -531,4 +535,49 @@ func TestSourceChoice(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestInsightsRequestTimeoutStopsQueries: when the server's REQUEST_TIMEOUT
+// ends a tool call, the queries it started are stopped before the answer
+// goes out.
+func TestInsightsRequestTimeoutStopsQueries(t *testing.T) {
+	now := time.Date(2026, 11, 12, 0, 0, 0, 0, time.UTC)
+	f, _, url := newFake(t, insEvents(rand.New(rand.NewPCG(11, 11)), 50, now.Add(-24*time.Hour), 24*time.Hour, 3))
+	f.hang = true
+	s := server.New(server.Options{})
+	if err := RegisterTool(s, ToolConfig{
+		Source: SourceInsights, DefaultRegion: "us-east-1",
+		Insights:      InsightsSource{PollInterval: time.Millisecond, MaxPollInterval: 10 * time.Millisecond},
+		LoadAWSConfig: func(context.Context, string) (aws.Config, error) { return fakeAWSConfig(url), nil },
+		Now:           func() time.Time { return now },
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := server.DefaultConfig()
+	cfg.LogRequests = false
+	cfg.RequestTimeout = 300 * time.Millisecond
+	h := server.NewHandler(s, cfg, server.HandlerOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ts := httptest.NewServer(server.NewMux(cfg, h))
+	defer func() { h.Close(); ts.Close() }()
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_bedrock_usage_report","arguments":{"days":1},`+
+		`"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2026-07-28")
+	req.Header.Set("Mcp-Method", "tools/call")
+	req.Header.Set("Mcp-Name", "get_bedrock_usage_report")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(strings.ToLower(string(body)), "timed out") {
+		t.Errorf("answer does not say the request timed out: %s", body)
+	}
+	started, stopped, running := f.counts()
+	if started == 0 || stopped != started || running != 0 {
+		t.Fatalf("%d queries started, %d stopped, %d still running", started, stopped, running)
+	}
+	t.Logf("%d queries stopped; answer %s", stopped, body)
 }

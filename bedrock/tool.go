@@ -341,14 +341,15 @@ func readAll(ctx context.Context, src Source, w Window, maxPages int, prog *prog
 type progressSender struct {
 	call       *server.Call
 	base, last float64
+	sent       bool
 }
 
 func (p *progressSender) send(v float64, msg string) {
 	v += p.base
-	if v <= p.last && p.last > 0 {
+	if p.sent && v <= p.last {
 		return
 	}
-	p.last = v
+	p.last, p.sent = v, true
 	_ = p.call.Progress(v, 0, msg)
 }
 
