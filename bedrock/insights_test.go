@@ -472,9 +472,10 @@ func TestInsightsRowLimit(t *testing.T) {
 		t.Error("untruncated dimensions differ")
 	}
 	text := res.Content[0].Text
-	if !strings.Contains(text, "--- User Summary ---\n(only the top 10 users by total tokens") {
+	if !strings.Contains(text, "--- User Summary ---\n(only the top 10 users by total tokens are listed") {
 		t.Fatalf("the text does not say the users were cut:\n%s", text)
 	}
+	t.Logf("report:\n%s", text)
 }
 
 // TestSourceChoice: BEDROCK_LOG_SOURCE=cloudwatch reads small windows

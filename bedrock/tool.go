@@ -378,7 +378,7 @@ func annotateTruncated(text string, truncated []Truncation) string {
 		DimUsers: "User Summary", DimOperations: "Operation Summary"}
 	for _, t := range truncated {
 		head := "--- " + titles[t.Dimension] + " ---\n"
-		note := fmt.Sprintf("(only the top %d %s by total tokens: there are more than Logs Insights returns in one query; the totals above count them all)\n", t.Shown, t.Dimension)
+		note := fmt.Sprintf("(only the top %d %s by total tokens are listed: there are more than one Logs Insights query returns; the totals above count them all)\n", t.Shown, t.Dimension)
 		text = strings.Replace(text, head, head+note, 1)
 	}
 	return text
