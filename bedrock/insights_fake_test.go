@@ -753,7 +753,30 @@ func fakeAWSConfig(url string) aws.Config {
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDFAKE", "secret", ""),
 		BaseEndpoint:     aws.String(url),
 		RetryMaxAttempts: 1,
+		HTTPClient:       &http.Client{Transport: bufferedBody{&http.Transport{}}},
 	}
+}
+
+// bufferedBody hands the transport request bodies read in full. The SDK
+// streams a body through a pipe whose end the transport waits for after
+// the response; an instant local answer can arrive first, and when the wait
+// outlasts net/http's 50ms grace (under the race detector, on a busy
+// machine) the transport closes the connection mid-response ("use of
+// closed network connection"). Real endpoints answer after the pipe ends.
+type bufferedBody struct{ rt http.RoundTripper }
+
+func (b bufferedBody) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		data, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		r = r.Clone(r.Context())
+		r.Body = io.NopCloser(bytes.NewReader(data))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	}
+	return b.rt.RoundTrip(r)
 }
 
 func (f *fakeInsights) serve(w http.ResponseWriter, r *http.Request) {
@@ -941,6 +964,7 @@ func fakeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	var b bytes.Buffer
 	_ = json.NewEncoder(&b).Encode(v)
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 	_, _ = w.Write(b.Bytes())
 }
 
