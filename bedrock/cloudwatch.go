@@ -234,8 +234,11 @@ func isThrottle(err error) bool {
 	return false
 }
 
-func (s *CloudWatchSource) region() string {
-	if c, ok := s.Client.(interface{ Options() cloudwatchlogs.Options }); ok {
+func (s *CloudWatchSource) region() string { return clientRegion(s.Client) }
+
+// clientRegion names the region of an SDK client for error messages.
+func clientRegion(client any) string {
+	if c, ok := client.(interface{ Options() cloudwatchlogs.Options }); ok {
 		if r := c.Options().Region; r != "" {
 			return r
 		}
@@ -246,26 +249,32 @@ func (s *CloudWatchSource) region() string {
 // translate maps SDK errors to ErrLogGroupNotFound, ErrAccessDenied and
 // ErrNoCredentials where it can, keeping the original error in the chain.
 func (s *CloudWatchSource) translate(err error) error {
+	return translateLogsError(err, "FilterLogEvents", `"logs:FilterLogEvents"`, s.LogGroup, s.region())
+}
+
+// translateLogsError is translate for any CloudWatch Logs operation op on
+// group; perms names the IAM permissions the operation needs.
+func translateLogsError(err error, op, perms, group, region string) error {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		switch ae.ErrorCode() {
 		case "ResourceNotFoundException":
 			return fmt.Errorf("%w: log group %q does not exist in region %s (check the name, the region, and that Bedrock model-invocation logging to CloudWatch Logs is enabled): %w",
-				ErrLogGroupNotFound, s.LogGroup, s.region(), err)
+				ErrLogGroupNotFound, group, region, err)
 		case "AccessDeniedException", "AccessDenied", "UnrecognizedClientException":
-			return fmt.Errorf("%w: the caller may not read log group %q in region %s; it needs the IAM permission \"logs:FilterLogEvents\" on that log group: %w",
-				ErrAccessDenied, s.LogGroup, s.region(), err)
+			return fmt.Errorf("%w: the caller may not read log group %q in region %s; it needs the IAM permission %s on that log group: %w",
+				ErrAccessDenied, group, region, perms, err)
 		case "ExpiredTokenException", "ExpiredToken", "InvalidClientTokenId", "MissingAuthenticationToken":
 			return fmt.Errorf("%w: the AWS credentials for region %s are missing, invalid or expired (refresh them, e.g. `aws sso login`): %w",
-				ErrNoCredentials, s.region(), err)
+				ErrNoCredentials, region, err)
 		}
-		return fmt.Errorf("cloudwatch: FilterLogEvents on log group %q in region %s: %w", s.LogGroup, s.region(), err)
+		return fmt.Errorf("cloudwatch: %s on log group %q in region %s: %w", op, group, region, err)
 	}
 	if isCredentialError(err) {
 		return fmt.Errorf("%w: could not get AWS credentials to read log group %q in region %s (configure a profile, environment variables or a role): %w",
-			ErrNoCredentials, s.LogGroup, s.region(), err)
+			ErrNoCredentials, group, region, err)
 	}
-	return fmt.Errorf("cloudwatch: FilterLogEvents on log group %q in region %s: %w", s.LogGroup, s.region(), err)
+	return fmt.Errorf("cloudwatch: %s on log group %q in region %s: %w", op, group, region, err)
 }
 
 func isCredentialError(err error) bool {

@@ -139,6 +139,30 @@ type Report struct {
 	Operations       []OperationUsage `json:"operations"`
 	MalformedRecords int64            `json:"malformed_records"`
 	MalformedSamples []string         `json:"malformed_samples"`
+	// Truncated lists the dimensions cut to their top groups (Logs
+	// Insights returns at most 10,000 rows a query); Totals still count
+	// every record.
+	Truncated []TruncatedDimension `json:"truncated,omitempty"`
+	// Scan says where the figures come from and what reading them took.
+	Scan *ReportScan `json:"scan,omitempty"`
+}
+
+// TruncatedDimension is a dimension of which only the top GroupsShown
+// groups (by total tokens) are listed.
+type TruncatedDimension struct {
+	Dimension   string `json:"dimension"`
+	GroupsShown int    `json:"groups_shown"`
+}
+
+// ReportScan describes how a report was computed: Source is
+// "logs-insights", "filter-log-events", "s3", "file" or "sample". For Logs
+// Insights, BytesScanned is what CloudWatch bills for (per GB scanned,
+// summed over Queries); for the others it is the bytes of records read.
+type ReportScan struct {
+	Source         string `json:"source"`
+	Queries        int    `json:"queries,omitempty"`
+	RecordsScanned int64  `json:"records_scanned"`
+	BytesScanned   int64  `json:"bytes_scanned"`
 }
 
 // Structured returns the report as a JSON-serialisable value. Models are
@@ -214,7 +238,14 @@ const ReportOutputSchema = `{
     "operations": {"type": "array", "items": {"$ref": "#/$defs/totals", "unevaluatedProperties": false,
       "properties": {"operation": {"type": "string"}}, "required": ["operation"]}},
     "malformed_records": {"$ref": "#/$defs/count"},
-    "malformed_samples": {"type": "array", "items": {"type": "string"}, "maxItems": 10}
+    "malformed_samples": {"type": "array", "items": {"type": "string"}, "maxItems": 10},
+    "truncated": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+      "properties": {"dimension": {"enum": ["daily", "regions", "models", "users", "operations"]}, "groups_shown": {"$ref": "#/$defs/count"}},
+      "required": ["dimension", "groups_shown"]}},
+    "scan": {"type": "object", "additionalProperties": false,
+      "properties": {"source": {"type": "string"}, "queries": {"$ref": "#/$defs/count"},
+        "records_scanned": {"$ref": "#/$defs/count"}, "bytes_scanned": {"$ref": "#/$defs/count"}},
+      "required": ["source", "records_scanned", "bytes_scanned"]}
   },
   "required": ["region", "days", "window_start", "window_end", "totals", "daily", "regions", "models", "users", "operations", "malformed_records", "malformed_samples"],
   "additionalProperties": false

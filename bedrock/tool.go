@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,9 +26,14 @@ type Source interface {
 	Read(ctx context.Context, w Window, emit func(msg []byte) error, progress func(Progress)) error
 }
 
-// Sources the report can read (BEDROCK_LOG_SOURCE).
+// Sources the report can read (BEDROCK_LOG_SOURCE). SourceCloudWatch
+// chooses between the two CloudWatch Logs ways per report: FilterLogEvents
+// when the window's events fit in a few pages (ToolConfig.FilterMaxPages),
+// Logs Insights otherwise; SourceInsights and SourceFilter force one.
 const (
 	SourceCloudWatch = "cloudwatch"
+	SourceInsights   = "insights"
+	SourceFilter     = "filter"
 	SourceS3         = "s3"
 	SourceFile       = "file"
 	SourceSample     = "sample"
@@ -40,8 +46,18 @@ const DefaultLogGroup = "/aws/bedrock/modelinvocations"
 // server's choice, never the client's: a client cannot make the server
 // read an arbitrary file or bucket.
 type ToolConfig struct {
-	Source string // SourceCloudWatch (default), SourceS3, SourceFile or SourceSample
-	Path   string // SourceFile: a file or directory of JSON Lines (optionally gzipped)
+	// Source is SourceCloudWatch (default), SourceInsights, SourceFilter,
+	// SourceS3, SourceFile or SourceSample.
+	Source string
+	// Insights holds the Logs Insights settings (concurrency, polling,
+	// retries); Client and LogGroup are filled in per report.
+	Insights InsightsSource
+	// FilterMaxPages is how many FilterLogEvents pages SourceCloudWatch
+	// reads before it decides the window is too big for FilterLogEvents
+	// and asks Logs Insights instead (default DefaultFilterMaxPages;
+	// negative: always Logs Insights).
+	FilterMaxPages int
+	Path           string // SourceFile: a file or directory of JSON Lines (optionally gzipped)
 	// S3URI is s3://BUCKET/PREFIX where invocation logging delivers
 	// (SourceS3); S3PathStyle selects path-style addressing (S3-compatible
 	// endpoints).
@@ -92,9 +108,12 @@ func RegisterTool(srv *server.Server, cfg ToolConfig) error {
 		cfg.Source = SourceCloudWatch
 	}
 	switch cfg.Source {
-	case SourceCloudWatch:
+	case SourceCloudWatch, SourceInsights, SourceFilter:
 		if cfg.LoadAWSConfig == nil {
 			return errors.New("bedrock report: the CloudWatch source needs an AWS configuration loader")
+		}
+		if cfg.FilterMaxPages == 0 {
+			cfg.FilterMaxPages = DefaultFilterMaxPages
 		}
 	case SourceS3:
 		if _, _, err := parseS3URI(cfg.S3URI); err != nil {
@@ -115,7 +134,7 @@ func RegisterTool(srv *server.Server, cfg ToolConfig) error {
 			return errors.New("bedrock report: no sample data set")
 		}
 	default:
-		return fmt.Errorf("BEDROCK_LOG_SOURCE=%q: use cloudwatch, s3, file or sample", cfg.Source)
+		return fmt.Errorf("BEDROCK_LOG_SOURCE=%q: use cloudwatch (Logs Insights, or FilterLogEvents for small windows), insights, filter, s3, file or sample", cfg.Source)
 	}
 	if cfg.MaxDays <= 0 {
 		cfg.MaxDays = 90
@@ -163,13 +182,126 @@ func report(ctx context.Context, call *server.Call, cfg ToolConfig, a toolArgs) 
 	}
 	w := Window{Start: end.Add(-time.Duration(a.Days) * 24 * time.Hour), End: end}
 
-	src, err := openSource(ctx, cfg, a)
-	if err != nil {
-		return nil, err
+	prog := &progressSender{call: call}
+	var (
+		agg       *Aggregator
+		scan      *ReportScan
+		truncated []Truncation
+	)
+	switch cfg.Source {
+	case SourceCloudWatch, SourceInsights, SourceFilter:
+		awsCfg, err := awsConfig(ctx, cfg, a)
+		if err != nil {
+			return nil, err
+		}
+		client := cloudwatchlogs.NewFromConfig(awsCfg)
+		if cfg.Source == SourceFilter || (cfg.Source == SourceCloudWatch && cfg.FilterMaxPages > 0) {
+			maxPages := 0
+			if cfg.Source == SourceCloudWatch {
+				maxPages = cfg.FilterMaxPages
+			}
+			agg, scan, err = readAll(ctx, &CloudWatchSource{Client: client, LogGroup: a.LogGroupName}, w, maxPages, prog)
+			if errors.Is(err, errTooManyPages) {
+				prog.rebase()
+				agg, err = nil, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			if scan != nil {
+				scan.Source = "filter-log-events"
+			}
+		}
+		if agg == nil {
+			ins := cfg.Insights
+			ins.Client, ins.LogGroup = client, a.LogGroupName
+			res, err := ins.Aggregate(ctx, w, func(p InsightsProgress) {
+				prog.send(float64(p.RecordsScanned+int64(p.Done)), fmt.Sprintf("Logs Insights: %d of %d queries done, %d records (%s) scanned",
+					p.Done, p.Queries, p.RecordsScanned, humanBytes(p.BytesScanned)))
+			})
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				return nil, err
+			}
+			agg, truncated = res.Aggregator, res.Truncated
+			scan = &ReportScan{Source: "logs-insights", Queries: res.Stats.Queries,
+				RecordsScanned: res.Stats.RecordsScanned, BytesScanned: res.Stats.BytesScanned}
+		}
+	default:
+		src, err := openSource(ctx, cfg, a)
+		if err != nil {
+			return nil, err
+		}
+		if agg, scan, err = readAll(ctx, src, w, 0, prog); err != nil {
+			return nil, err
+		}
+		scan.Source = cfg.Source
 	}
-	var agg Aggregator
-	var dec Decoder
-	err = src.Read(ctx, w, func(msg []byte) error {
+	text := annotateTruncated(agg.Text(a.Days, a.Region), truncated)
+	switch scan.Source {
+	case "logs-insights":
+		text += fmt.Sprintf("Computed by CloudWatch Logs Insights: %d queries scanned %d records, %s (billed per GB scanned).\n",
+			scan.Queries, scan.RecordsScanned, humanBytes(scan.BytesScanned))
+	case "filter-log-events":
+		text += fmt.Sprintf("Read with CloudWatch Logs FilterLogEvents: %d records, %s.\n", scan.RecordsScanned, humanBytes(scan.BytesScanned))
+	}
+	if cfg.Source == SourceSample {
+		text = "Sample data (synthetic, shipped with the server; set BEDROCK_LOG_SOURCE=cloudwatch for your account's logs), through " +
+			end.Add(-time.Second).Format("2006-01-02") + ".\n\n" + text
+	}
+	structured := agg.Structured(a.Days, a.Region, w.Start, w.End)
+	structured.Scan = scan
+	for _, t := range truncated {
+		structured.Truncated = append(structured.Truncated, TruncatedDimension{Dimension: t.Dimension, GroupsShown: t.Shown})
+	}
+	res := &mcp.CallToolResult{
+		Content:           []mcp.Content{mcp.TextContent(text)},
+		StructuredContent: structured,
+	}
+	if a.Chart {
+		daily, models, err := UsageChartsPNG(agg, ChartInfo{Region: a.Region, Start: w.Start, End: w.End})
+		if err != nil {
+			return nil, fmt.Errorf("drawing the charts: %w", err)
+		}
+		for _, c := range []struct {
+			png  []byte
+			name string
+		}{{daily, "bedrock-daily-tokens"}, {models, "bedrock-tokens-per-model"}} {
+			img := mcp.ImageContent(base64.StdEncoding.EncodeToString(c.png), "image/png")
+			img.Meta = mcp.Meta{ChartFileNameMeta: c.name}
+			res.Content = append(res.Content, img)
+		}
+	}
+	return res, nil
+}
+
+// DefaultFilterMaxPages is the size, in FilterLogEvents pages (each at most
+// 1 MB or 10,000 events, at about 5 pages a second per account), up to
+// which SourceCloudWatch reads the window itself instead of asking Logs
+// Insights: a second or two of free API calls beats seven billed queries
+// that take seconds each to schedule.
+const DefaultFilterMaxPages = 5
+
+// errTooManyPages stops a FilterLogEvents read that outgrew its page budget.
+var errTooManyPages = errors.New("window larger than the FilterLogEvents page budget")
+
+// readAll decodes and aggregates every record src yields in w. With
+// maxPages > 0 it gives up with errTooManyPages once that many pages were
+// read and more remain.
+func readAll(ctx context.Context, src Source, w Window, maxPages int, prog *progressSender) (*Aggregator, *ReportScan, error) {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		agg      Aggregator
+		dec      Decoder
+		scan     ReportScan
+		overflow bool
+	)
+	err := src.Read(rctx, w, func(msg []byte) error {
+		scan.RecordsScanned++
+		scan.BytesScanned += int64(len(msg))
 		r, err := dec.Decode(msg)
 		if err != nil {
 			var re *RecordError
@@ -191,38 +323,72 @@ func report(ctx context.Context, call *server.Call, cfg ToolConfig, a toolArgs) 
 		if !p.Covered.IsZero() {
 			msg += ", through " + p.Covered.UTC().Format(time.RFC3339)
 		}
-		_ = call.Progress(float64(p.Events), 0, msg)
+		prog.send(float64(p.Events), msg)
+		// Cancelling here still lets a read whose last page this was
+		// return normally: Read checks for more pages before the context.
+		if maxPages > 0 && p.Pages >= int64(maxPages) {
+			overflow = true
+			cancel()
+		}
 	})
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
-		return nil, err
-	}
-	text := agg.Text(a.Days, a.Region)
-	if cfg.Source == SourceSample {
-		text = "Sample data (synthetic, shipped with the server; set BEDROCK_LOG_SOURCE=cloudwatch for your account's logs), through " +
-			end.Add(-time.Second).Format("2006-01-02") + ".\n\n" + text
-	}
-	res := &mcp.CallToolResult{
-		Content:           []mcp.Content{mcp.TextContent(text)},
-		StructuredContent: agg.Structured(a.Days, a.Region, w.Start, w.End),
-	}
-	if a.Chart {
-		daily, models, err := UsageChartsPNG(&agg, ChartInfo{Region: a.Region, Start: w.Start, End: w.End})
-		if err != nil {
-			return nil, fmt.Errorf("drawing the charts: %w", err)
+		if overflow && errors.Is(err, context.Canceled) {
+			return nil, nil, errTooManyPages
 		}
-		for _, c := range []struct {
-			png  []byte
-			name string
-		}{{daily, "bedrock-daily-tokens"}, {models, "bedrock-tokens-per-model"}} {
-			img := mcp.ImageContent(base64.StdEncoding.EncodeToString(c.png), "image/png")
-			img.Meta = mcp.Meta{ChartFileNameMeta: c.name}
-			res.Content = append(res.Content, img)
-		}
+		return nil, nil, err
 	}
-	return res, nil
+	return &agg, &scan, nil
+}
+
+// progressSender keeps the progress value of one tool call increasing, as
+// MCP requires, across the sources a report may try in turn.
+type progressSender struct {
+	call       *server.Call
+	base, last float64
+	sent       bool
+}
+
+func (p *progressSender) send(v float64, msg string) {
+	v += p.base
+	if p.sent && v <= p.last {
+		return
+	}
+	p.last, p.sent = v, true
+	_ = p.call.Progress(v, 0, msg)
+}
+
+// rebase makes the next source's figures count on from the last value sent.
+func (p *progressSender) rebase() { p.base = p.last }
+
+// humanBytes prints a byte count in B, kB, MB, GB or TB (powers of 1000,
+// as AWS bills).
+func humanBytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	f, i := float64(n), 0
+	for f >= unit && i < 4 {
+		f /= unit
+		i++
+	}
+	return strconv.FormatFloat(f, 'f', 1, 64) + " " + [...]string{"B", "kB", "MB", "GB", "TB"}[i]
+}
+
+// annotateTruncated notes, under each cut dimension's heading in the text
+// report, that only its top groups are listed.
+func annotateTruncated(text string, truncated []Truncation) string {
+	titles := map[string]string{DimDaily: "Daily Totals", DimRegions: "Region Summary", DimModels: "Model Summary",
+		DimUsers: "User Summary", DimOperations: "Operation Summary"}
+	for _, t := range truncated {
+		head := "--- " + titles[t.Dimension] + " ---\n"
+		note := fmt.Sprintf("(only the top %d %s by total tokens are listed: there are more than one Logs Insights query returns; the totals above count them all)\n", t.Shown, t.Dimension)
+		text = strings.Replace(text, head, head+note, 1)
+	}
+	return text
 }
 
 func openSource(ctx context.Context, cfg ToolConfig, a toolArgs) (Source, error) {
@@ -236,17 +402,9 @@ func openSource(ctx context.Context, cfg ToolConfig, a toolArgs) (Source, error)
 		}
 		return &FileSource{FS: os.DirFS(filepath.Dir(abs)), Root: filepath.Base(abs)}, nil
 	}
-	awsCfg, err := cfg.LoadAWSConfig(ctx, a.Region)
+	awsCfg, err := awsConfig(ctx, cfg, a)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoCredentials, err)
-	}
-	if a.AccountID != "" {
-		if cfg.CrossAccount == nil {
-			return nil, errors.New("cross-account reports are not configured on this server")
-		}
-		if awsCfg, err = cfg.CrossAccount(ctx, awsCfg, a.AccountID); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	if cfg.Source == SourceS3 {
 		bucket, prefix, _ := parseS3URI(cfg.S3URI)
@@ -254,6 +412,24 @@ func openSource(ctx context.Context, cfg ToolConfig, a toolArgs) (Source, error)
 		return &S3Source{Client: client, Bucket: bucket, Prefix: prefix}, nil
 	}
 	return &CloudWatchSource{Client: cloudwatchlogs.NewFromConfig(awsCfg), LogGroup: a.LogGroupName}, nil
+}
+
+// awsConfig loads the SDK configuration for the report's region and, with
+// aws_account_id, for that account.
+func awsConfig(ctx context.Context, cfg ToolConfig, a toolArgs) (aws.Config, error) {
+	awsCfg, err := cfg.LoadAWSConfig(ctx, a.Region)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("%w: %v", ErrNoCredentials, err)
+	}
+	if a.AccountID != "" {
+		if cfg.CrossAccount == nil {
+			return aws.Config{}, errors.New("cross-account reports are not configured on this server")
+		}
+		if awsCfg, err = cfg.CrossAccount(ctx, awsCfg, a.AccountID); err != nil {
+			return aws.Config{}, err
+		}
+	}
+	return awsCfg, nil
 }
 
 // parseS3URI splits s3://BUCKET/PREFIX.

@@ -5,6 +5,10 @@
 # authorizer's role (every mode has the authorizer) may only write its own
 # logs. Policies are replaced on every run, so a redeploy also narrows what
 # an earlier one granted.
+# Logs Insights: StartQuery is granted on the invocation log group only;
+# GetQueryResults and StopQuery name a query id, not a log group, and IAM
+# offers no resource type for them, so they need "*" (they reach no data a
+# query on that log group could not).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -44,6 +48,8 @@ server_policy=$(jq -n \
 	Statement: [
 		{Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: $own},
 		{Sid: "BedrockInvocationLogs", Effect: "Allow", Action: ["logs:FilterLogEvents"], Resource: $bedrock},
+		{Sid: "BedrockInsightsQuery", Effect: "Allow", Action: ["logs:StartQuery"], Resource: $bedrock},
+		{Sid: "BedrockInsightsResults", Effect: "Allow", Action: ["logs:GetQueryResults", "logs:StopQuery"], Resource: "*"},
 		{Sid: "DescribeLogGroups", Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: $anygroup},
 		{Sid: "Sessions", Effect: "Allow",
 		 Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"],

@@ -248,9 +248,11 @@ func (e *env) checkServerRole() {
 	e.t.Helper()
 	got := e.rolePolicy(e.fn + "-role")
 	want := map[string]string{
-		"OwnLogs":               "logs:CreateLogStream,logs:PutLogEvents on arn:aws:logs:" + region + ":" + account + ":log-group:/aws/lambda/" + e.fn + ":*",
-		"BedrockInvocationLogs": "logs:FilterLogEvents on arn:aws:logs:*:" + account + ":log-group:/aws/bedrock/modelinvocations:*",
-		"DescribeLogGroups":     "logs:DescribeLogGroups on arn:aws:logs:*:" + account + ":log-group:*",
+		"OwnLogs":                "logs:CreateLogStream,logs:PutLogEvents on arn:aws:logs:" + region + ":" + account + ":log-group:/aws/lambda/" + e.fn + ":*",
+		"BedrockInvocationLogs":  "logs:FilterLogEvents on arn:aws:logs:*:" + account + ":log-group:/aws/bedrock/modelinvocations:*",
+		"BedrockInsightsQuery":   "logs:StartQuery on arn:aws:logs:*:" + account + ":log-group:/aws/bedrock/modelinvocations:*",
+		"BedrockInsightsResults": "logs:GetQueryResults,logs:StopQuery on *",
+		"DescribeLogGroups":      "logs:DescribeLogGroups on arn:aws:logs:*:" + account + ":log-group:*",
 		"Sessions": "dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem,dynamodb:DeleteItem,dynamodb:DescribeTable on " +
 			"arn:aws:dynamodb:" + region + ":" + account + ":table/" + e.table,
 		"CrossAccountBedrockReader": "sts:AssumeRole on arn:aws:iam::*:role/BedrockUsageReader",
