@@ -1,0 +1,392 @@
+package bedrock
+
+import (
+	"bytes"
+
+	"mcplambda/internal/jsonlex"
+)
+
+// The fast path of Decoder.Decode. Profiling the report over real-shaped
+// records (about 0.9 KB, most of it keys, short strings and small bodies)
+// showed the reference parser spending its time in per-string IndexByte
+// calls, closures per object member and one string allocation per field.
+// decodeFast walks the record in one loop without closures, scans short
+// strings byte by byte (long ones still with IndexByte), and shares the
+// strings that repeat across records.
+//
+// It accepts only the common, unambiguous form: on anything else (an
+// escape in a key or a decoded string, a number that is not a plain
+// non-negative integer, nesting deeper than fastMaxDepth, any syntax error)
+// it returns false and Decode asks decodeRef, which owns every error
+// message. Whenever decodeFast returns true, its Record is the one decodeRef
+// would return (TestFastDecodeMatchesReference, FuzzDecodeRecord).
+
+// fastMaxDepth bounds the nesting the fast path tracks; deeper values go
+// to the reference decoder, whose stack grows.
+const fastMaxDepth = 64
+
+// maxInterned bounds the strings a Decoder shares, and maxInternLen their
+// length, so that the table stays small whatever the log holds; past the
+// bound, strings are allocated per record as before.
+const (
+	maxInterned  = 4096
+	maxInternLen = 512
+)
+
+// structuralByte marks the bytes that matter when skipping a container.
+var structuralByte = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
+
+// skipContainer returns the index just past the object or array at b[i],
+// checking only strings and bracket matching (as jsonlex.SkipValueLoose
+// does), or -1. Measured on the sample's shape, a byte loop finds the
+// structural bytes and bytes.IndexByte (in jsonlex.SkipStringLoose) the
+// ends of strings faster than word-at-a-time (SWAR) scans do: bodies are
+// dense with short strings and brackets. The open brackets are a stack of
+// bits (1 for '['), hence fastMaxDepth.
+func skipContainer(b []byte, i int) int {
+	var stack uint64
+	depth := 0
+	for i < len(b) {
+		c := b[i]
+		if !structuralByte[c] {
+			i++
+			continue
+		}
+		switch c {
+		case '"':
+			if i = jsonlex.SkipStringLoose(b, i); i < 0 {
+				return -1
+			}
+			continue
+		case '{', '[':
+			if depth == fastMaxDepth {
+				return -1
+			}
+			stack = stack<<1 | uint64(c>>5&1^1) // '[' is 0x5B, '{' is 0x7B
+			depth++
+		default: // '}' or ']'
+			if depth == 0 || stack&1 != uint64(c>>5&1^1) {
+				return -1
+			}
+			stack >>= 1
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+		i++
+	}
+	return -1
+}
+
+// skipValue skips any value at b[i] as decodeRef's skip does, or returns -1.
+func skipValue(b []byte, i int) int {
+	switch c := b[i]; c {
+	case '"':
+		return jsonlex.SkipStringLoose(b, i)
+	case '{', '[':
+		return skipContainer(b, i)
+	case 't':
+		return literalEnd(b, i, "true")
+	case 'f':
+		return literalEnd(b, i, "false")
+	case 'n':
+		return literalEnd(b, i, "null")
+	default:
+		if c == '-' || (c >= '0' && c <= '9') {
+			end, code := jsonlex.SkipNumber(b, i)
+			if code != jsonlex.OK {
+				return -1
+			}
+			return end
+		}
+	}
+	return -1
+}
+
+func literalEnd(b []byte, i int, lit string) int {
+	if len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
+		return i + len(lit)
+	}
+	return -1
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// intern returns b as a string, shared with earlier records when it
+// repeats.
+func (d *Decoder) intern(b []byte) string {
+	if s, ok := d.interned[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(b) <= maxInternLen {
+		if d.interned == nil {
+			d.interned = make(map[string]string)
+		}
+		if len(d.interned) < maxInterned {
+			d.interned[s] = s
+		}
+	}
+	return s
+}
+
+// plainString returns the content of the string at b[i] and the index
+// past it when it needs no decoding (no escapes or control bytes, valid
+// UTF-8), or ok == false.
+func plainString(b []byte, i int) (content []byte, end int, ok bool) {
+	end = jsonlex.SkipStringLoose(b, i)
+	if end < 0 {
+		return nil, -1, false
+	}
+	content = b[i+1 : end-1]
+	if !jsonlex.Plain(content) {
+		return nil, -1, false
+	}
+	return content, end, true
+}
+
+// Which fields a string value goes to.
+const (
+	fAccount = iota
+	fIdentity
+	fRegion
+	fRequest
+	fOperation
+	fModel
+)
+
+// str decodes the string (or null) at b[i] into the field f of r.
+func (d *Decoder) str(b []byte, i int, r *Record, f int) int {
+	if b[i] == 'n' {
+		return literalEnd(b, i, "null")
+	}
+	if b[i] != '"' {
+		return -1
+	}
+	s, end, ok := plainString(b, i)
+	if !ok {
+		return -1
+	}
+	switch f {
+	case fAccount:
+		r.AccountID = d.intern(s)
+	case fIdentity:
+		r.IdentityARN = d.intern(s)
+	case fRegion:
+		r.Region = d.intern(s)
+	case fRequest:
+		r.RequestID = string(s) // unique per record: sharing would only fill the table
+	case fOperation:
+		r.Operation = d.intern(s)
+	case fModel:
+		r.ModelID = d.intern(s)
+	}
+	return end
+}
+
+// count decodes the token count (or null) at b[i] into *dst: only plain
+// non-negative integers of up to 18 digits, which cannot overflow.
+func count(b []byte, i int, dst *int64) int {
+	if b[i] == 'n' {
+		return literalEnd(b, i, "null")
+	}
+	var v int64
+	j := i
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		v = v*10 + int64(b[j]-'0')
+		j++
+	}
+	n := j - i
+	if n == 0 || n > 18 || (n > 1 && b[i] == '0') {
+		return -1
+	}
+	if j < len(b) && (b[j] == '.' || b[j] == 'e' || b[j] == 'E') {
+		return -1
+	}
+	*dst = v
+	return j
+}
+
+// Nested objects the fast path decodes.
+const (
+	subIdentity = iota
+	subInput
+	subOutput
+)
+
+// member reads an object member's key at b[i] and the colon after it,
+// returning the key and the index of the value. The key may hold escapes:
+// callers compare it with names that have none and must refuse (see
+// unknownKey) a key they do not recognise.
+func member(b []byte, i int) (key []byte, at int) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, -1
+	}
+	end := jsonlex.SkipStringLoose(b, i)
+	if end < 0 {
+		return nil, -1
+	}
+	key = b[i+1 : end-1]
+	j := skipWS(b, end)
+	if j >= len(b) || b[j] != ':' {
+		return nil, -1
+	}
+	j = skipWS(b, j+1)
+	if j >= len(b) {
+		return nil, -1
+	}
+	return key, j
+}
+
+// skipUnknown skips the value at b[i] of a member whose key matched no
+// name, or returns -1 if the key holds a backslash: decoded, it might be
+// one of the names, which the reference decoder sorts out. Checking here,
+// not in member, keeps the known keys (most of a record's) from paying for
+// it.
+func skipUnknown(b []byte, key []byte, i int) int {
+	if bytes.IndexByte(key, '\\') >= 0 {
+		return -1
+	}
+	return skipValue(b, i)
+}
+
+// next consumes the white space and the ',' or '}' after a member at b[i]:
+// more reports a ','; i is past the separator, or -1.
+func next(b []byte, i int) (int, bool) {
+	i = skipWS(b, i)
+	if i >= len(b) {
+		return -1, false
+	}
+	switch b[i] {
+	case ',':
+		return skipWS(b, i+1), true
+	case '}':
+		return i + 1, false
+	}
+	return -1, false
+}
+
+// sub decodes the nested object (or null) at b[i].
+func (d *Decoder) sub(b []byte, i int, r *Record, which int) int {
+	switch b[i] {
+	case 'n':
+		return literalEnd(b, i, "null")
+	case '{':
+	default:
+		return -1
+	}
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1
+	}
+	for {
+		key, j := member(b, i)
+		if j < 0 {
+			return -1
+		}
+		switch which {
+		case subIdentity:
+			if string(key) == "arn" {
+				j = d.str(b, j, r, fIdentity)
+			} else {
+				j = skipUnknown(b, key, j)
+			}
+		case subInput:
+			switch string(key) {
+			case "inputTokenCount":
+				j = count(b, j, &r.InputTokens)
+			case "cacheReadInputTokenCount":
+				j = count(b, j, &r.CacheReadTokens)
+			case "cacheWriteInputTokenCount":
+				j = count(b, j, &r.CacheWriteTokens)
+			default:
+				j = skipUnknown(b, key, j)
+			}
+		default:
+			if string(key) == "outputTokenCount" {
+				j = count(b, j, &r.OutputTokens)
+			} else {
+				j = skipUnknown(b, key, j)
+			}
+		}
+		if j < 0 {
+			return -1
+		}
+		var more bool
+		if i, more = next(b, j); i < 0 || !more {
+			return i
+		}
+	}
+}
+
+// decodeFast decodes data into *r if it is in the common form (see the
+// top of this file), reporting whether it did.
+func (d *Decoder) decodeFast(b []byte, r *Record) bool {
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
+	hasTS := false
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return false // no timestamp: decodeRef reports it
+	}
+	for {
+		key, j := member(b, i)
+		if j < 0 {
+			return false
+		}
+		switch string(key) {
+		case "timestamp":
+			switch b[j] {
+			case 'n':
+				j = literalEnd(b, j, "null")
+			case '"':
+				// As decodeRef: the literal as it is, quotes included.
+				end := jsonlex.SkipStringLoose(b, j)
+				if end < 0 || r.Timestamp.UnmarshalJSON(b[j:end]) != nil {
+					return false
+				}
+				hasTS = true
+				j = end
+			default:
+				return false
+			}
+		case "accountId":
+			j = d.str(b, j, r, fAccount)
+		case "region":
+			j = d.str(b, j, r, fRegion)
+		case "requestId":
+			j = d.str(b, j, r, fRequest)
+		case "operation":
+			j = d.str(b, j, r, fOperation)
+		case "modelId":
+			j = d.str(b, j, r, fModel)
+		case "identity":
+			j = d.sub(b, j, r, subIdentity)
+		case "input":
+			j = d.sub(b, j, r, subInput)
+		case "output":
+			j = d.sub(b, j, r, subOutput)
+		default:
+			j = skipUnknown(b, key, j)
+		}
+		if j < 0 {
+			return false
+		}
+		var more bool
+		if i, more = next(b, j); i < 0 {
+			return false
+		}
+		if !more {
+			break
+		}
+	}
+	return skipWS(b, i) == len(b) && hasTS && r.ModelID != ""
+}
