@@ -156,10 +156,40 @@ const (
 	fAccount = iota
 	fIdentity
 	fRegion
-	fRequest
 	fOperation
 	fModel
+	fRequest // last: not remembered (see Decoder.recent)
 )
+
+// recentPerField is how many recent values of each repeating field a
+// Decoder compares a value with before scanning it: logs repeat a few
+// regions, operations, models and callers, and comparing with a known
+// string is cheaper than finding the string's end, checking its bytes and
+// looking it up.
+const recentPerField = 8
+
+// recentValues holds the last distinct values of one field.
+type recentValues struct {
+	vals [recentPerField]string
+	next uint8 // the slot the next new value replaces
+}
+
+// match returns the remembered value that the string at b[i] holds, and
+// the index past it. A remembered value has no quote, backslash or control
+// byte, so the quote right after it closes the string.
+func (rv *recentValues) match(b []byte, i int) (string, int) {
+	for _, v := range rv.vals {
+		if e := i + 1 + len(v); v != "" && e < len(b) && b[e] == '"' && string(b[i+1:e]) == v {
+			return v, e + 1
+		}
+	}
+	return "", -1
+}
+
+func (rv *recentValues) add(v string) {
+	rv.vals[rv.next] = v
+	rv.next = (rv.next + 1) % recentPerField
+}
 
 // str decodes the string (or null) at b[i] into the field f of r.
 func (d *Decoder) str(b []byte, i int, r *Record, f int) int {
@@ -169,23 +199,39 @@ func (d *Decoder) str(b []byte, i int, r *Record, f int) int {
 	if b[i] != '"' {
 		return -1
 	}
-	s, end, ok := plainString(b, i)
-	if !ok {
-		return -1
+	var v string
+	end := -1
+	if f != fRequest {
+		v, end = d.recent[f].match(b, i)
+	}
+	if end < 0 {
+		s, e, ok := plainString(b, i)
+		if !ok {
+			return -1
+		}
+		end = e
+		if f == fRequest {
+			v = string(s) // unique per record: sharing would only fill the table
+		} else {
+			v = d.intern(s)
+			if len(v) <= maxInternLen {
+				d.recent[f].add(v)
+			}
+		}
 	}
 	switch f {
 	case fAccount:
-		r.AccountID = d.intern(s)
+		r.AccountID = v
 	case fIdentity:
-		r.IdentityARN = d.intern(s)
+		r.IdentityARN = v
 	case fRegion:
-		r.Region = d.intern(s)
+		r.Region = v
 	case fRequest:
-		r.RequestID = string(s) // unique per record: sharing would only fill the table
+		r.RequestID = v
 	case fOperation:
-		r.Operation = d.intern(s)
+		r.Operation = v
 	case fModel:
-		r.ModelID = d.intern(s)
+		r.ModelID = v
 	}
 	return end
 }
@@ -220,17 +266,50 @@ const (
 	subOutput
 )
 
+// keyTable lists names by their first byte.
+type keyTable [256][]string
+
+func newKeyTable(names ...string) *keyTable {
+	var t keyTable
+	for _, n := range names {
+		t[n[0]] = append(t[n[0]], n)
+	}
+	return &t
+}
+
+// The keys of the invocation-log schema, per object: recognising them by
+// comparison spares a call to find the end of each key (some twenty a
+// record). Keys not listed are found the general way.
+var (
+	topKeys = newKeyTable("schemaType", "schemaVersion", "timestamp", "accountId", "identity",
+		"region", "requestId", "operation", "modelId", "input", "output")
+	identityKeys = newKeyTable("arn")
+	inputKeys    = newKeyTable("inputContentType", "inputBodyJson", "inputTokenCount",
+		"cacheReadInputTokenCount", "cacheWriteInputTokenCount")
+	outputKeys = newKeyTable("outputContentType", "outputBodyJson", "outputTokenCount")
+)
+
 // member reads an object member's key at b[i] and the colon after it,
 // returning the key and the index of the value. The key may hold escapes:
 // callers compare it with names that have none and must refuse (see
-// unknownKey) a key they do not recognise.
-func member(b []byte, i int) (key []byte, at int) {
-	if i >= len(b) || b[i] != '"' {
+// skipUnknown) a key they do not recognise.
+func member(b []byte, i int, known *keyTable) (key []byte, at int) {
+	if i+1 >= len(b) || b[i] != '"' {
 		return nil, -1
 	}
-	end := jsonlex.SkipStringLoose(b, i)
+	end := -1
+	for _, n := range known[b[i+1]] {
+		// A listed name has no quote or backslash, so the quote after
+		// it closes the key.
+		if e := i + 1 + len(n); e < len(b) && b[e] == '"' && string(b[i+1:e]) == n {
+			end = e + 1
+			break
+		}
+	}
 	if end < 0 {
-		return nil, -1
+		if end = jsonlex.SkipStringLoose(b, i); end < 0 {
+			return nil, -1
+		}
 	}
 	key = b[i+1 : end-1]
 	j := skipWS(b, end)
@@ -285,8 +364,15 @@ func (d *Decoder) sub(b []byte, i int, r *Record, which int) int {
 	if i < len(b) && b[i] == '}' {
 		return i + 1
 	}
+	known := identityKeys
+	switch which {
+	case subInput:
+		known = inputKeys
+	case subOutput:
+		known = outputKeys
+	}
 	for {
-		key, j := member(b, i)
+		key, j := member(b, i, known)
 		if j < 0 {
 			return -1
 		}
@@ -338,7 +424,7 @@ func (d *Decoder) decodeFast(b []byte, r *Record) bool {
 		return false // no timestamp: decodeRef reports it
 	}
 	for {
-		key, j := member(b, i)
+		key, j := member(b, i, topKeys)
 		if j < 0 {
 			return false
 		}

@@ -56,6 +56,7 @@ type Decoder struct {
 	MaxRecordSize int
 
 	interned map[string]string
+	recent   [fRequest]recentValues
 }
 
 // DecodeRecord decodes one record with the default size bound.
