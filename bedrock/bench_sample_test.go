@@ -80,3 +80,21 @@ func reportCPUThroughput(b *testing.B, cpu0 time.Duration, bytesPerOp int) {
 		b.ReportMetric(float64(b.N)*float64(bytesPerOp)/cpu.Seconds()/1e6, "cpu-MB/s")
 	}
 }
+
+// BenchmarkDecodeSampleRecords decodes the sample's records, already split
+// into lines, without aggregating: the decoder alone.
+func BenchmarkDecodeSampleRecords(b *testing.B) {
+	data := sampleLines(b)
+	lines := bytes.Split(bytes.TrimSpace(data), []byte("\n"))
+	b.SetBytes(int64(len(data)))
+	var dec Decoder
+	cpu0 := processCPU()
+	for b.Loop() {
+		for _, l := range lines {
+			if _, err := dec.Decode(l); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	reportCPUThroughput(b, cpu0, len(data))
+}

@@ -2,6 +2,7 @@ package bedrock
 
 import (
 	"bytes"
+	"time"
 
 	"mcplambda/internal/jsonlex"
 )
@@ -436,7 +437,12 @@ func (d *Decoder) decodeFast(b []byte, r *Record) bool {
 			case '"':
 				// As decodeRef: the literal as it is, quotes included.
 				end := jsonlex.SkipStringLoose(b, j)
-				if end < 0 || r.Timestamp.UnmarshalJSON(b[j:end]) != nil {
+				if end < 0 {
+					return false
+				}
+				if t, ok := utcSeconds(b[j:end]); ok {
+					r.Timestamp = t
+				} else if r.Timestamp.UnmarshalJSON(b[j:end]) != nil {
 					return false
 				}
 				hasTS = true
@@ -475,4 +481,43 @@ func (d *Decoder) decodeFast(b []byte, r *Record) bool {
 		}
 	}
 	return skipWS(b, i) == len(b) && hasTS && r.ModelID != ""
+}
+
+// utcSeconds parses the form Bedrock writes, "2006-01-02T15:04:05Z"
+// (quotes included), to the time.Time that Time.UnmarshalJSON returns for
+// it, reporting false for anything else (which UnmarshalJSON then judges).
+func utcSeconds(lit []byte) (time.Time, bool) {
+	if len(lit) != 22 || lit[5] != '-' || lit[8] != '-' || lit[11] != 'T' || lit[14] != ':' ||
+		lit[17] != ':' || lit[20] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range lit[i : i+n] {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	y, mo, d := num(1, 4), num(6, 2), num(9, 2)
+	h, mi, s := num(12, 2), num(15, 2), num(18, 2)
+	if y < 0 || mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(y, time.Month(mo), d, h, mi, s, 0, time.UTC), true
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
