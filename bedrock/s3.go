@@ -556,15 +556,27 @@ func (s *S3Source) readObject(ctx context.Context, key string, sp *splitter, emi
 	}
 	defer out.Body.Close()
 
-	br := bufio.NewReaderSize(out.Body, 64<<10)
+	// A reader's buffers and gzip state serve object after object.
+	if sp.br == nil {
+		sp.br = bufio.NewReaderSize(out.Body, 64<<10)
+	} else {
+		sp.br.Reset(out.Body)
+	}
+	br := sp.br
+	defer br.Reset(nil)
 	var r io.Reader = br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+		var err error
+		if sp.zr == nil {
+			sp.zr, err = gzip.NewReader(br)
+		} else {
+			err = sp.zr.Reset(br)
+		}
 		if err != nil {
 			return fmt.Errorf("s3: object s3://%s/%s: %w", s.Bucket, key, err)
 		}
-		defer zr.Close()
-		r = zr
+		defer sp.zr.Close()
+		r = sp.zr
 	}
 	limit := s.MaxObjectBytes
 	if limit <= 0 {
@@ -654,6 +666,8 @@ type splitter struct {
 	emit    func([]byte) error
 	skipped int64
 	chunk   []byte
+	br      *bufio.Reader // reused by S3Source.readObject
+	zr      *gzip.Reader  // likewise
 
 	buf      []byte
 	depth    int

@@ -191,9 +191,20 @@ func (f *fakeS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, _
 	slices.Sort(keys)
 	out := &s3.ListObjectsV2Output{IsTruncated: aws.Bool(false)}
 	seen := map[string]bool{}
+	// Pages of at most MaxKeys (1000) objects, as S3 returns them; the
+	// continuation token is the next key.
+	maxKeys := int(aws.ToInt32(in.MaxKeys))
+	if maxKeys <= 0 {
+		maxKeys = 1000
+	}
+	from := aws.ToString(in.ContinuationToken)
 	for _, k := range keys {
-		if !strings.HasPrefix(k, prefix) {
+		if !strings.HasPrefix(k, prefix) || (delim == "" && k < from) {
 			continue
+		}
+		if delim == "" && len(out.Contents) == maxKeys {
+			out.IsTruncated, out.NextContinuationToken = aws.Bool(true), aws.String(k)
+			break
 		}
 		if delim != "" {
 			if i := strings.Index(k[len(prefix):], delim); i >= 0 {
