@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -261,4 +263,49 @@ func BenchmarkS3Read(b *testing.B) {
 		}
 	}
 	reportCPUThroughput(b, cpu0, n*len(one))
+}
+
+// The splitter's whole-record fast path cuts every stream exactly as the
+// byte-by-byte machine does, however the stream is chunked.
+func TestSplitterFastPathSameAsBytewise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	pieces := []string{
+		`{"a":1}`, `{"s":"x\"}{[","t":[1,{"u":"]"}]}`, `  {"p":2}  `, "\t{\"q\":3}\r", ``, ` `,
+		"{\n  \"pretty\": [1,\n 2]\n}", `[{"e":1},{"e":2}]`, `not json`, `{"open":[1,2}`, `{"x":"\\"}`,
+		`{"m":]}`, `{}`, `{"long":"` + strings.Repeat("y", 90) + `"}`, `{"a":1} trailing`, `]`, `}{`,
+		`{"deep":` + strings.Repeat("[", 70) + strings.Repeat("]", 70) + `}`,
+	}
+	for n := 52; n <= 58; n++ { // records about max (64) long, with white space after
+		pieces = append(pieces, `{"k":"`+strings.Repeat("y", n)+`"}`, `{"k":"`+strings.Repeat("y", n)+`"}  `)
+	}
+	split := func(stream []byte, chunk int, bytewise bool) ([]string, int64) {
+		var got []string
+		sp := splitter{max: 64, bytewise: bytewise}
+		sp.emit = func(rec []byte) error { got = append(got, string(rec)); return nil }
+		for i := 0; i < len(stream); i += chunk {
+			if err := sp.write(stream[i:min(i+chunk, len(stream))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := sp.flush(); err != nil {
+			t.Fatal(err)
+		}
+		return got, sp.skipped
+	}
+	for range 3000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(8) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+			if rng.IntN(4) > 0 {
+				b.WriteByte('\n')
+			}
+		}
+		stream := []byte(b.String())
+		chunk := 1 + rng.IntN(len(stream)+8)
+		want, wantSkipped := split(stream, chunk, true)
+		got, gotSkipped := split(stream, chunk, false)
+		if !slices.Equal(got, want) || gotSkipped != wantSkipped {
+			t.Fatalf("stream %q in chunks of %d:\n got %q (skipped %d)\nwant %q (skipped %d)", stream, chunk, got, gotSkipped, want, wantSkipped)
+		}
+	}
 }
