@@ -8,10 +8,13 @@
 // over into a JSON Lines file of -size MB in a temporary directory, which
 // it removes when done. Then, -runs times, it runs the Go loop (FileSource,
 // Decoder.Decode, Aggregator.Add, in a child process with GOMAXPROCS=1)
-// and decode.mjs under each Node binary, one after the other, all pinned
+// and decode.mjs under each Node binary (with a Date for the day, and with
+// --slice-day), one after the other, all pinned
 // to one core with taskset when it is available. Each child reports the
 // wall and CPU time of its loop; the best of the runs is printed for each,
 // with the Go/Node ratios, and the children's totals must agree.
+// -go-baseline adds the Go loop of another build (say, of an older commit)
+// to the same table.
 //
 // Both wall and CPU figures are printed because the machines this runs on
 // are often shared: wall time then counts the time others held the core,
@@ -71,6 +74,15 @@ func main() {
 	nodes := flag.String("node", "test/node_modules/.bin/node,node", "comma-separated Node binaries to compare with (missing ones are skipped)")
 	cpu := flag.Int("cpu", 0, "core to pin every child to with taskset (-1: no pinning)")
 	script := flag.String("script", "test/bench/decode/decode.mjs", "the Node script")
+	sliceDay := flag.Bool("slice-day", true, "also run decode.mjs --slice-day (the day from the timestamp's text, not a Date: Node at its most favourable)")
+	var baselines []string
+	flag.Func("go-baseline", "`label=path` of another build of this command whose Go loop is measured too (e.g. one built at an older commit); repeatable", func(v string) error {
+		if _, _, ok := strings.Cut(v, "="); !ok {
+			return errors.New("want label=path")
+		}
+		baselines = append(baselines, v)
+		return nil
+	})
 	flag.Parse()
 
 	if *child != "" {
@@ -80,13 +92,13 @@ func main() {
 		}
 		return
 	}
-	if err := run(*sizeMB, *runs, *nodes, *cpu, *script); err != nil {
+	if err := run(*sizeMB, *runs, *nodes, *cpu, *script, *sliceDay, baselines); err != nil {
 		fmt.Fprintln(os.Stderr, "decode:", err)
 		os.Exit(1)
 	}
 }
 
-func run(sizeMB, runs int, nodeList string, cpu int, script string) error {
+func run(sizeMB, runs int, nodeList string, cpu int, script string, sliceDay bool, baselines []string) error {
 	if sizeMB <= 0 || runs <= 0 {
 		return errors.New("-size and -runs must be positive")
 	}
@@ -111,8 +123,15 @@ func run(sizeMB, runs int, nodeList string, cpu int, script string) error {
 		env  []string
 	}
 	impls := []impl{{name: "go", argv: []string{self, "-child-go", file}, env: []string{"GOMAXPROCS=1"}}}
+	for _, b := range baselines {
+		label, path, _ := strings.Cut(b, "=")
+		impls = append(impls, impl{name: label, argv: []string{path, "-child-go", file}, env: []string{"GOMAXPROCS=1"}})
+	}
 	seen := map[string]bool{}
 	for _, n := range strings.Split(nodeList, ",") {
+		if strings.TrimSpace(n) == "" {
+			continue
+		}
 		path, err := exec.LookPath(strings.TrimSpace(n))
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "decode: skipping Node %q: %v\n", n, err)
@@ -129,6 +148,9 @@ func run(sizeMB, runs int, nodeList string, cpu int, script string) error {
 		}
 		seen[v] = true
 		impls = append(impls, impl{name: "node " + v, argv: []string{path, script, file}})
+		if sliceDay {
+			impls = append(impls, impl{name: "node " + v + " --slice-day", argv: []string{path, script, "--slice-day", file}})
+		}
 	}
 	pin := "unpinned"
 	if cpu >= 0 {
