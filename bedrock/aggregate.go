@@ -123,7 +123,7 @@ func (a *Aggregator) day(t time.Time) *Totals {
 // group returns the totals of key in dimension dim, whose map is m.
 func (a *Aggregator) group(dim int, m *map[string]*Totals, key string) *Totals {
 	rg := &a.recent[dim]
-	for i, t := range rg.tots {
+	for i, t := range rg.tots[:] { // [:]: ranging over the array would copy it
 		if t != nil && rg.keys[i] == key {
 			return t
 		}
