@@ -289,61 +289,99 @@ const (
 	subOutput
 )
 
-// keyTable lists names by their first byte.
-type keyTable [256][]string
+// The keys of the invocation-log schema the fast path recognises.
+const (
+	kUnknown = iota // any other key
+	kSchemaType
+	kSchemaVersion
+	kTimestamp
+	kAccountID
+	kIdentity
+	kRegion
+	kRequestID
+	kOperation
+	kModelID
+	kInput
+	kOutput
+	kArn
+	kInputContentType
+	kInputBodyJSON
+	kInputTokenCount
+	kCacheReadInputTokenCount
+	kCacheWriteInputTokenCount
+	kOutputContentType
+	kOutputBodyJSON
+	kOutputTokenCount
+)
 
-func newKeyTable(names ...string) *keyTable {
+var keyNames = [...]string{
+	kSchemaType: "schemaType", kSchemaVersion: "schemaVersion", kTimestamp: "timestamp",
+	kAccountID: "accountId", kIdentity: "identity", kRegion: "region", kRequestID: "requestId",
+	kOperation: "operation", kModelID: "modelId", kInput: "input", kOutput: "output", kArn: "arn",
+	kInputContentType: "inputContentType", kInputBodyJSON: "inputBodyJson",
+	kInputTokenCount: "inputTokenCount", kCacheReadInputTokenCount: "cacheReadInputTokenCount",
+	kCacheWriteInputTokenCount: "cacheWriteInputTokenCount", kOutputContentType: "outputContentType",
+	kOutputBodyJSON: "outputBodyJson", kOutputTokenCount: "outputTokenCount",
+}
+
+// keyTable lists an object's keys by their first byte.
+type keyTable [256][]uint8
+
+func newKeyTable(ids ...uint8) *keyTable {
 	var t keyTable
-	for _, n := range names {
-		t[n[0]] = append(t[n[0]], n)
+	for _, id := range ids {
+		n := keyNames[id]
+		t[n[0]] = append(t[n[0]], id)
 	}
 	return &t
 }
 
-// The keys of the invocation-log schema, per object: recognising them by
-// comparison spares a call to find the end of each key (some twenty a
-// record). Keys not listed are found the general way.
+// The keys of each object, recognised by comparison (which spares a call
+// to find the end of each of some twenty keys a record) and then told
+// apart by number rather than by comparing strings again. Keys not listed
+// are found the general way.
 var (
-	topKeys = newKeyTable("schemaType", "schemaVersion", "timestamp", "accountId", "identity",
-		"region", "requestId", "operation", "modelId", "input", "output")
-	identityKeys = newKeyTable("arn")
-	inputKeys    = newKeyTable("inputContentType", "inputBodyJson", "inputTokenCount",
-		"cacheReadInputTokenCount", "cacheWriteInputTokenCount")
-	outputKeys = newKeyTable("outputContentType", "outputBodyJson", "outputTokenCount")
+	topKeys = newKeyTable(kSchemaType, kSchemaVersion, kTimestamp, kAccountID, kIdentity,
+		kRegion, kRequestID, kOperation, kModelID, kInput, kOutput)
+	identityKeys = newKeyTable(kArn)
+	inputKeys    = newKeyTable(kInputContentType, kInputBodyJSON, kInputTokenCount,
+		kCacheReadInputTokenCount, kCacheWriteInputTokenCount)
+	outputKeys = newKeyTable(kOutputContentType, kOutputBodyJSON, kOutputTokenCount)
 )
 
 // member reads an object member's key at b[i] and the colon after it,
-// returning the key and the index of the value. The key may hold escapes:
-// callers compare it with names that have none and must refuse (see
-// skipUnknown) a key they do not recognise.
-func member(b []byte, i int, known *keyTable) (key []byte, at int) {
+// returning the key's number in known (kUnknown if it is not listed), the
+// key, and the index of the value. An unlisted key may hold escapes:
+// callers must refuse it (see skipUnknown) unless they skip its value.
+func member(b []byte, i int, known *keyTable) (id int, key []byte, at int) {
 	if i+1 >= len(b) || b[i] != '"' {
-		return nil, -1
+		return 0, nil, -1
 	}
 	end := -1
-	for _, n := range known[b[i+1]] {
+	for _, k := range known[b[i+1]] {
 		// A listed name has no quote or backslash, so the quote after
 		// it closes the key.
+		n := keyNames[k]
 		if e := i + 1 + len(n); e < len(b) && b[e] == '"' && string(b[i+1:e]) == n {
-			end = e + 1
+			end, id = e+1, int(k)
 			break
 		}
 	}
 	if end < 0 {
 		if end = jsonlex.SkipStringLoose(b, i); end < 0 {
-			return nil, -1
+			return 0, nil, -1
 		}
 	}
 	key = b[i+1 : end-1]
 	j := skipWS(b, end)
 	if j >= len(b) || b[j] != ':' {
-		return nil, -1
+		return 0, nil, -1
 	}
 	j = skipWS(b, j+1)
 	if j >= len(b) {
-		return nil, -1
+		return 0, nil, -1
 	}
-	return key, j
+	return id, key, j
 }
 
 // skipUnknown skips the value at b[i] of a member whose key matched no
@@ -395,34 +433,25 @@ func (d *Decoder) sub(b []byte, i int, r *Record, which int) int {
 		known = outputKeys
 	}
 	for {
-		key, j := member(b, i, known)
+		id, key, j := member(b, i, known)
 		if j < 0 {
 			return -1
 		}
-		switch which {
-		case subIdentity:
-			if string(key) == "arn" {
-				j = d.str(b, j, r, fIdentity)
-			} else {
-				j = skipUnknown(b, key, j)
-			}
-		case subInput:
-			switch string(key) {
-			case "inputTokenCount":
-				j = count(b, j, &r.InputTokens)
-			case "cacheReadInputTokenCount":
-				j = count(b, j, &r.CacheReadTokens)
-			case "cacheWriteInputTokenCount":
-				j = count(b, j, &r.CacheWriteTokens)
-			default:
-				j = skipUnknown(b, key, j)
-			}
-		default:
-			if string(key) == "outputTokenCount" {
-				j = count(b, j, &r.OutputTokens)
-			} else {
-				j = skipUnknown(b, key, j)
-			}
+		switch id {
+		case kArn:
+			j = d.str(b, j, r, fIdentity)
+		case kInputTokenCount:
+			j = count(b, j, &r.InputTokens)
+		case kCacheReadInputTokenCount:
+			j = count(b, j, &r.CacheReadTokens)
+		case kCacheWriteInputTokenCount:
+			j = count(b, j, &r.CacheWriteTokens)
+		case kOutputTokenCount:
+			j = count(b, j, &r.OutputTokens)
+		case kUnknown:
+			j = skipUnknown(b, key, j)
+		default: // a listed key whose value is not needed
+			j = skipValue(b, j)
 		}
 		if j < 0 {
 			return -1
@@ -447,12 +476,12 @@ func (d *Decoder) decodeFast(b []byte, r *Record) bool {
 		return false // no timestamp: decodeRef reports it
 	}
 	for {
-		key, j := member(b, i, topKeys)
+		id, key, j := member(b, i, topKeys)
 		if j < 0 {
 			return false
 		}
-		switch string(key) {
-		case "timestamp":
+		switch id {
+		case kTimestamp:
 			switch b[j] {
 			case 'n':
 				j = literalEnd(b, j, "null")
@@ -472,24 +501,26 @@ func (d *Decoder) decodeFast(b []byte, r *Record) bool {
 			default:
 				return false
 			}
-		case "accountId":
+		case kAccountID:
 			j = d.str(b, j, r, fAccount)
-		case "region":
+		case kRegion:
 			j = d.str(b, j, r, fRegion)
-		case "requestId":
+		case kRequestID:
 			j = d.str(b, j, r, fRequest)
-		case "operation":
+		case kOperation:
 			j = d.str(b, j, r, fOperation)
-		case "modelId":
+		case kModelID:
 			j = d.str(b, j, r, fModel)
-		case "identity":
+		case kIdentity:
 			j = d.sub(b, j, r, subIdentity)
-		case "input":
+		case kInput:
 			j = d.sub(b, j, r, subInput)
-		case "output":
+		case kOutput:
 			j = d.sub(b, j, r, subOutput)
-		default:
+		case kUnknown:
 			j = skipUnknown(b, key, j)
+		default: // schemaType, schemaVersion
+			j = skipValue(b, j)
 		}
 		if j < 0 {
 			return false
