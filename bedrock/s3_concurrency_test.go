@@ -228,10 +228,12 @@ func cmpString(a, b string) int {
 }
 
 // BenchmarkS3Read reads gzipped objects of the sample's records from an
-// in-process S3 double (no network, no HTTP: fetching is free, so this
-// measures decompression, record splitting, decoding and aggregation) and
-// reports decompressed MB/s. Run with -cpu 1,2 to see what a second core
-// adds: the readers decompress in parallel while the caller decodes.
+// in-process S3 double (no network, no HTTP) and reports decompressed
+// MB/s of the whole report path: decompression, record splitting,
+// decoding and aggregation. Run with -cpu 1,2 to see what a second core
+// adds (the readers decompress in parallel while the caller decodes).
+// The latency rows make every GetObject wait 20 ms first, as a real S3
+// GET does, to show what reading objects concurrently is for.
 func BenchmarkS3Read(b *testing.B) {
 	one := sampleLines(b)
 	zipped := gzBytes(b, one)
@@ -240,29 +242,44 @@ func BenchmarkS3Read(b *testing.B) {
 	for i := range n {
 		objs[fmt.Sprintf("%s2025/01/01/%02d/obj-%02d.json.gz", fakeBase, i, i)] = zipped
 	}
-	f := &fakeS3{objects: objs}
 	w := Window{Start: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)}
-	b.SetBytes(int64(n * len(one)))
-	cpu0 := processCPU()
-	for b.Loop() {
-		agg := NewAggregator()
-		var dec Decoder
-		err := (&S3Source{Client: f, Bucket: "b"}).Read(context.Background(), w, func(m []byte) error {
-			r, err := dec.Decode(m)
-			if err != nil {
-				return err
+	for _, c := range []struct {
+		name    string
+		latency time.Duration
+		conc    int
+	}{
+		{"in-memory", 0, 0},
+		{"20ms-latency/concurrency=1", 20 * time.Millisecond, 1},
+		{"20ms-latency/concurrency=8", 20 * time.Millisecond, 8},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			f := &fakeS3{objects: objs}
+			if c.latency > 0 {
+				f.onGet = func() { time.Sleep(c.latency) }
 			}
-			agg.Add(r)
-			return nil
-		}, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if agg.Overall().Requests != int64(n*3000) {
-			b.Fatalf("%d requests", agg.Overall().Requests)
-		}
+			b.SetBytes(int64(n * len(one)))
+			cpu0 := processCPU()
+			for b.Loop() {
+				agg := NewAggregator()
+				var dec Decoder
+				err := (&S3Source{Client: f, Bucket: "b", Concurrency: c.conc}).Read(context.Background(), w, func(m []byte) error {
+					r, err := dec.Decode(m)
+					if err != nil {
+						return err
+					}
+					agg.Add(r)
+					return nil
+				}, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if agg.Overall().Requests != int64(n*3000) {
+					b.Fatalf("%d requests", agg.Overall().Requests)
+				}
+			}
+			reportCPUThroughput(b, cpu0, n*len(one))
+		})
 	}
-	reportCPUThroughput(b, cpu0, n*len(one))
 }
 
 // The splitter's whole-record fast path cuts every stream exactly as the
