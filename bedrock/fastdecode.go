@@ -396,22 +396,6 @@ func skipUnknown(b []byte, key []byte, i int) int {
 	return skipValue(b, i)
 }
 
-// next consumes the white space and the ',' or '}' after a member at b[i]:
-// more reports a ','; i is past the separator, or -1.
-func next(b []byte, i int) (int, bool) {
-	i = skipWS(b, i)
-	if i >= len(b) {
-		return -1, false
-	}
-	switch b[i] {
-	case ',':
-		return skipWS(b, i+1), true
-	case '}':
-		return i + 1, false
-	}
-	return -1, false
-}
-
 // sub decodes the nested object (or null) at b[i].
 func (d *Decoder) sub(b []byte, i int, r *Record, which int) int {
 	switch b[i] {
@@ -456,9 +440,18 @@ func (d *Decoder) sub(b []byte, i int, r *Record, which int) int {
 		if j < 0 {
 			return -1
 		}
-		var more bool
-		if i, more = next(b, j); i < 0 || !more {
-			return i
+		// The ',' or '}' after the member (next, by hand: this loop
+		// runs some twenty times a record).
+		if j = skipWS(b, j); j >= len(b) {
+			return -1
+		}
+		switch b[j] {
+		case ',':
+			i = skipWS(b, j+1)
+		case '}':
+			return j + 1
+		default:
+			return -1
 		}
 	}
 }
@@ -525,13 +518,17 @@ func (d *Decoder) decodeFast(b []byte, r *Record) bool {
 		if j < 0 {
 			return false
 		}
-		var more bool
-		if i, more = next(b, j); i < 0 {
+		if j = skipWS(b, j); j >= len(b) {
 			return false
 		}
-		if !more {
+		if b[j] == '}' {
+			i = j + 1
 			break
 		}
+		if b[j] != ',' {
+			return false
+		}
+		i = skipWS(b, j+1)
 	}
 	return skipWS(b, i) == len(b) && hasTS && r.ModelID != ""
 }
