@@ -79,6 +79,8 @@ interop: test-tools ## official TypeScript SDK client against bin/mcp-server
 bench: ## benchmarks: in-process allocations, loopback throughput, CPU per call, start time
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=2s ./...
 	$(GO) test -count=1 -run '^TestStreamingHeapBounded$$' -v ./bedrock | grep -E 'records:|^ok'
+	$(GO) test -run='^$$' -bench='^BenchmarkS3Read$$' -cpu 1,2 -benchtime=10x ./bedrock | grep -E '^Benchmark|^ok'
+	$(GO) run ./test/bench/decode -runs 5
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/bench-bare ./test/bench/bare
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/mcp-server ./cmd/mcp-server
 	$(GO) run ./test/bench/loadgen -duration $(BENCHTIME) -server bare=bin/bench-bare -server ours=bin/mcp-server -concurrency-test

@@ -52,6 +52,21 @@ type Aggregator struct {
 	operations map[string]*Totals
 	malformed  int64
 	samples    []string
+
+	// The last groups used, looked at before the maps: a log repeats a
+	// few keys, and a Decoder returns the same string for each
+	// repetition, which makes these comparisons cheap.
+	recent [4]recentGroups
+	// The Unix seconds [dayFrom, dayTo) of dayLast's UTC day.
+	dayFrom, dayTo int64
+	dayLast        *Totals
+}
+
+// recentGroups remembers the last few groups of one dimension.
+type recentGroups struct {
+	keys [8]string
+	tots [8]*Totals
+	next uint8
 }
 
 // NewAggregator returns an empty Aggregator.
@@ -77,20 +92,46 @@ func group(m *map[string]*Totals, key string) *Totals {
 // Add accounts for one decoded record.
 func (a *Aggregator) Add(r Record) {
 	a.overall.add(&r)
+	a.day(r.Timestamp).add(&r)
+	a.group(0, &a.regions, r.Region).add(&r)
+	a.group(1, &a.models, r.ModelID).add(&r)
+	a.group(2, &a.users, r.IdentityARN).add(&r)
+	a.group(3, &a.operations, r.Operation).add(&r)
+}
+
+// day returns the totals of t's UTC day.
+func (a *Aggregator) day(t time.Time) *Totals {
+	if u := t.Unix(); a.dayLast != nil && u >= a.dayFrom && u < a.dayTo {
+		return a.dayLast
+	}
 	if a.days == nil {
 		a.days = make(map[int32]*Totals)
 	}
-	k := dayKey(r.Timestamp)
-	t := a.days[k]
-	if t == nil {
-		t = new(Totals)
-		a.days[k] = t
+	k := dayKey(t)
+	dt := a.days[k]
+	if dt == nil {
+		dt = new(Totals)
+		a.days[k] = dt
 	}
-	t.add(&r)
-	group(&a.regions, r.Region).add(&r)
-	group(&a.models, r.ModelID).add(&r)
-	group(&a.users, r.IdentityARN).add(&r)
-	group(&a.operations, r.Operation).add(&r)
+	y, m, d := t.UTC().Date()
+	a.dayFrom = time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix()
+	a.dayTo = a.dayFrom + 24*60*60
+	a.dayLast = dt
+	return dt
+}
+
+// group returns the totals of key in dimension dim, whose map is m.
+func (a *Aggregator) group(dim int, m *map[string]*Totals, key string) *Totals {
+	rg := &a.recent[dim]
+	for i, t := range rg.tots[:] { // [:]: ranging over the array would copy it
+		if t != nil && rg.keys[i] == key {
+			return t
+		}
+	}
+	t := group(m, key)
+	rg.keys[rg.next], rg.tots[rg.next] = key, t
+	rg.next = (rg.next + 1) % uint8(len(rg.keys))
+	return t
 }
 
 // AddMalformed counts a record that could not be decoded.

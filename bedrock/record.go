@@ -45,10 +45,18 @@ func (e *RecordError) Error() string {
 }
 
 // Decoder decodes records. The zero value uses DefaultMaxRecordSize.
+//
+// A Decoder remembers the account, identity, region, operation and model
+// strings it has returned (a bounded table, see maxInterned), so that the
+// records of a long log share them instead of allocating each: a Decoder is
+// therefore not safe for concurrent use; give each goroutine its own.
 type Decoder struct {
 	// MaxRecordSize bounds the record size in bytes; <= 0 means
 	// DefaultMaxRecordSize.
 	MaxRecordSize int
+
+	interned map[string]string
+	recent   [fRequest]recentValues
 }
 
 // DecodeRecord decodes one record with the default size bound.
@@ -71,6 +79,18 @@ func (d *Decoder) Decode(data []byte) (Record, error) {
 	if len(data) > max {
 		return r, &RecordError{Reason: "record exceeds " + strconv.Itoa(max) + " bytes", Offset: -1}
 	}
+	if d.decodeFast(data, &r) {
+		return r, nil
+	}
+	return decodeRef(data)
+}
+
+// decodeRef is the reference decoder: it handles every input, and the
+// fast path (decodeFast) hands it whatever it does not accept, so that
+// errors and rare forms (escapes, odd numbers, deep nesting) are decoded by
+// one careful implementation. Tests check that both agree.
+func decodeRef(data []byte) (Record, error) {
+	var r Record
 	p := parser{data: data}
 	var hasTS, hasModel bool
 	p.ws()

@@ -380,6 +380,8 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add([]byte(`{"timestamp":"2026-11-20T10:15:30Z","modelId":"m","input":{"inputTokenCount":1e2}}`))
 	f.Add([]byte(`{"timestamp":"2026-11-20T10:15:30Z","modelId":"a\u00e9","ModelId":"x"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		var d Decoder
+		checkSameAsRef(t, &d, data) // the fast path changes nothing
 		got, err := DecodeRecord(data)
 		if err != nil {
 			var re *RecordError

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,6 +37,19 @@ var (
 const (
 	DefaultMaxObjectBytes int64 = 1 << 30  // decompressed bytes per object
 	DefaultMaxRecordBytes       = 16 << 20 // bytes per record (line)
+	// DefaultS3Concurrency: S3 answers each GET after tens of
+	// milliseconds, so a few requests in flight keep the decoder busy even
+	// on one core; each costs a few hundred KiB of buffers.
+	DefaultS3Concurrency = 8
+)
+
+// s3BatchBytes is the size of the blocks of records a reading goroutine
+// hands to Read's caller, and s3BatchesAhead how many blocks of one object
+// may wait: together with Concurrency they bound the memory of a read,
+// whatever the number or size of the objects.
+const (
+	s3BatchBytes   = 128 << 10
+	s3BatchesAhead = 2
 )
 
 // S3Source reads Bedrock model-invocation log records delivered to S3.
@@ -65,6 +79,11 @@ type S3Source struct {
 	// skipped and counted in SkippedLines.
 	MaxRecordBytes int
 
+	// Concurrency is how many objects are fetched and decompressed at
+	// once (default DefaultS3Concurrency). Records still reach emit one
+	// at a time, in the order of a sequential read.
+	Concurrency int
+
 	// Retry settings for S3 throttling (SlowDown), as for CloudWatchSource.
 	MaxRetries  int
 	BaseBackoff time.Duration
@@ -79,9 +98,19 @@ type S3Source struct {
 // the window to emit (the raw record bytes; emit must not retain them, the
 // buffer is reused), calling progress (if non-nil) after each object.
 // Progress.Events counts records, Pages objects, Covered is the newest hour
-// folder read. Objects are streamed (never held whole in memory). It stops
-// on ctx cancellation (returning ctx.Err()); an error from emit stops the
-// read and is returned as is.
+// folder read. It stops on ctx cancellation (returning ctx.Err()); an
+// error from emit stops the read and is returned as is.
+//
+// Objects are fetched and decompressed by up to Concurrency goroutines
+// while one goroutine lists them, but emit and progress are called from
+// Read's goroutine only, one record at a time and in the order a
+// sequential read would give (object by object, in listing order), so
+// emit needs no locking and the result does not depend on timing. Memory
+// stays flat in the number and size of objects: objects are streamed
+// (never held whole), a reader hands its records over in blocks of
+// s3BatchBytes and waits (backpressure) while s3BatchesAhead blocks of its
+// object are not consumed yet, and the lister waits while Concurrency
+// objects are ahead of the consumer.
 func (s *S3Source) Read(ctx context.Context, w Window, emit func(msg []byte) error, progress func(Progress)) error {
 	s.SkippedLines = 0
 	if s.Client == nil {
@@ -123,10 +152,6 @@ func (s *S3Source) Read(ctx context.Context, w Window, emit func(msg []byte) err
 	}
 
 	// The UTC days to list, per base.
-	type dayBase struct {
-		day  time.Time
-		base string
-	}
 	var todo []dayBase
 	if !w.Start.IsZero() {
 		first := truncDay(w.Start)
@@ -148,14 +173,146 @@ func (s *S3Source) Read(ctx context.Context, w Window, emit func(msg []byte) err
 		slices.SortStableFunc(todo, func(a, b dayBase) int { return a.day.Compare(b.day) })
 	}
 
-	var (
-		p  Progress
-		sp splitter
-	)
-	sp.max = s.MaxRecordBytes
-	if sp.max <= 0 {
-		sp.max = DefaultMaxRecordBytes
+	return s.readObjects(ctx, w, end, todo, emit, progress)
+}
+
+// dayBase is one UTC day folder under one REGION folder.
+type dayBase struct {
+	day  time.Time
+	base string
+}
+
+// s3Object is one object to read, and then its records on their way to
+// the consumer.
+type s3Object struct {
+	key     string
+	hour    time.Time
+	batches chan *s3Batch // closed by the reader when done
+	// Set by the reader before it closes batches.
+	err     error
+	skipped int64
+}
+
+// s3Batch holds records back to back: rec i is data[ends[i-1]:ends[i]].
+type s3Batch struct {
+	data []byte
+	ends []int
+}
+
+// readObjects lists the objects of the days in todo and reads them
+// concurrently, handing their records to emit in order (see Read).
+func (s *S3Source) readObjects(parent context.Context, w Window, end time.Time, todo []dayBase, emit func([]byte) error, progress func(Progress)) error {
+	workers := s.Concurrency
+	if workers <= 0 {
+		workers = DefaultS3Concurrency
 	}
+	maxRec := s.MaxRecordBytes
+	if maxRec <= 0 {
+		maxRec = DefaultMaxRecordBytes
+	}
+	ctx, cancel := context.WithCancel(parent)
+	var wg sync.WaitGroup
+	// Stop and wait for every goroutine before returning, whatever
+	// happened: none outlives Read.
+	defer wg.Wait()
+	defer cancel()
+
+	// Objects in listing order, as many ahead of the consumer as there
+	// are readers; work hands each to one reader.
+	order := make(chan *s3Object, workers)
+	work := make(chan *s3Object)
+	// Spare batches, so that a steady read allocates none.
+	free := make(chan *s3Batch, workers*(s3BatchesAhead+1)+1)
+
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(order)
+		defer close(work)
+		err := s.list(ctx, w, end, todo, func(key string, hour time.Time) bool {
+			o := &s3Object{key: key, hour: hour, batches: make(chan *s3Batch, s3BatchesAhead)}
+			select {
+			case order <- o:
+			case <-ctx.Done():
+				return false
+			}
+			select {
+			case work <- o:
+				return true
+			case <-ctx.Done():
+				// The consumer may wait on o: finish it.
+				o.err = ctx.Err()
+				close(o.batches)
+				return false
+			}
+		})
+		if err != nil {
+			// Reported in order, after the objects listed before it.
+			o := &s3Object{err: err, batches: make(chan *s3Batch)}
+			close(o.batches)
+			select {
+			case order <- o:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sp := splitter{max: maxRec}
+			for o := range work {
+				s.readInto(ctx, o, &sp, free)
+			}
+		}()
+	}
+
+	var p Progress
+	for o := range order {
+		for b := range o.batches {
+			if err := parent.Err(); err != nil {
+				return err
+			}
+			start := 0
+			for _, e := range b.ends {
+				if err := emit(b.data[start:e]); err != nil {
+					return err
+				}
+				start = e
+			}
+			p.Events += int64(len(b.ends))
+			b.data, b.ends = b.data[:0], b.ends[:0]
+			if cap(b.data) <= 2*s3BatchBytes { // not one grown for a huge record
+				select {
+				case free <- b:
+				default:
+				}
+			}
+		}
+		s.SkippedLines += o.skipped
+		if o.err != nil {
+			if err := parent.Err(); err != nil {
+				return err
+			}
+			return o.err
+		}
+		if o.key == "" {
+			continue
+		}
+		p.Pages++
+		if o.hour.After(p.Covered) {
+			p.Covered = o.hour
+		}
+		if progress != nil {
+			progress(p)
+		}
+	}
+	return parent.Err()
+}
+
+// list calls found for every log object of the days in todo whose hour
+// overlaps the window, in listing order, until found returns false.
+func (s *S3Source) list(ctx context.Context, w Window, end time.Time, todo []dayBase, found func(key string, hour time.Time) bool) error {
 	for _, db := range todo {
 		dayPrefix := db.base + db.day.Format("2006/01/02") + "/"
 		in := &s3.ListObjectsV2Input{Bucket: aws.String(s.Bucket), Prefix: aws.String(dayPrefix)}
@@ -163,7 +320,7 @@ func (s *S3Source) Read(ctx context.Context, w Window, emit func(msg []byte) err
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			out, err := s.list(ctx, in)
+			out, err := s.listPage(ctx, in)
 			if err != nil {
 				return err
 			}
@@ -176,15 +333,8 @@ func (s *S3Source) Read(ctx context.Context, w Window, emit func(msg []byte) err
 				if hour.Add(time.Hour).Compare(w.Start) <= 0 || !hour.Before(end) {
 					continue
 				}
-				if err := s.readObject(ctx, key, &sp, &p, emit); err != nil {
-					return err
-				}
-				p.Pages++
-				if hour.After(p.Covered) {
-					p.Covered = hour
-				}
-				if progress != nil {
-					progress(p)
+				if !found(key, hour) {
+					return ctx.Err()
 				}
 			}
 			if !aws.ToBool(out.IsTruncated) || aws.ToString(out.NextContinuationToken) == "" {
@@ -194,6 +344,46 @@ func (s *S3Source) Read(ctx context.Context, w Window, emit func(msg []byte) err
 		}
 	}
 	return nil
+}
+
+// readInto reads object o into batches for the consumer, closing
+// o.batches when done; o.err is the error that stopped it, if any.
+func (s *S3Source) readInto(ctx context.Context, o *s3Object, sp *splitter, free chan *s3Batch) {
+	defer close(o.batches)
+	newBatch := func() *s3Batch {
+		select {
+		case b := <-free:
+			return b
+		default:
+			return &s3Batch{data: make([]byte, 0, s3BatchBytes)}
+		}
+	}
+	b := newBatch()
+	send := func() error {
+		select {
+		case o.batches <- b:
+			b = newBatch()
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	err := s.readObject(ctx, o.key, sp, func(rec []byte) error {
+		if len(b.ends) > 0 && len(b.data)+len(rec) > s3BatchBytes {
+			if err := send(); err != nil {
+				return err
+			}
+		}
+		b.data = append(b.data, rec...)
+		b.ends = append(b.ends, len(b.data))
+		return nil
+	})
+	o.skipped = sp.skipped
+	sp.skipped = 0
+	if err == nil && len(b.ends) > 0 {
+		err = send()
+	}
+	o.err = err
 }
 
 // root is PREFIX/AWSLogs/.
@@ -292,7 +482,7 @@ func (s *S3Source) listDirs(ctx context.Context, prefix string) ([]string, error
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		out, err := s.list(ctx, in)
+		out, err := s.listPage(ctx, in)
 		if err != nil {
 			return nil, err
 		}
@@ -306,8 +496,8 @@ func (s *S3Source) listDirs(ctx context.Context, prefix string) ([]string, error
 	}
 }
 
-// list calls ListObjectsV2, retrying throttling with backoff.
-func (s *S3Source) list(ctx context.Context, in *s3.ListObjectsV2Input) (*s3.ListObjectsV2Output, error) {
+// listPage calls ListObjectsV2, retrying throttling with backoff.
+func (s *S3Source) listPage(ctx context.Context, in *s3.ListObjectsV2Input) (*s3.ListObjectsV2Output, error) {
 	var out *s3.ListObjectsV2Output
 	err := s.retry(ctx, func() error {
 		var err error
@@ -342,8 +532,9 @@ func isS3Throttle(err error) bool {
 	return false
 }
 
-// readObject streams one object through the record splitter.
-func (s *S3Source) readObject(ctx context.Context, key string, sp *splitter, p *Progress, emit func([]byte) error) error {
+// readObject streams one object through the record splitter to emit; the
+// records it drops as too long are counted in sp.skipped.
+func (s *S3Source) readObject(ctx context.Context, key string, sp *splitter, emit func([]byte) error) error {
 	var out *s3.GetObjectOutput
 	err := s.retry(ctx, func() error {
 		var err error
@@ -365,15 +556,27 @@ func (s *S3Source) readObject(ctx context.Context, key string, sp *splitter, p *
 	}
 	defer out.Body.Close()
 
-	br := bufio.NewReaderSize(out.Body, 64<<10)
+	// A reader's buffers and gzip state serve object after object.
+	if sp.br == nil {
+		sp.br = bufio.NewReaderSize(out.Body, 64<<10)
+	} else {
+		sp.br.Reset(out.Body)
+	}
+	br := sp.br
+	defer br.Reset(nil)
 	var r io.Reader = br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+		var err error
+		if sp.zr == nil {
+			sp.zr, err = gzip.NewReader(br)
+		} else {
+			err = sp.zr.Reset(br)
+		}
 		if err != nil {
 			return fmt.Errorf("s3: object s3://%s/%s: %w", s.Bucket, key, err)
 		}
-		defer zr.Close()
-		r = zr
+		defer sp.zr.Close()
+		r = sp.zr
 	}
 	limit := s.MaxObjectBytes
 	if limit <= 0 {
@@ -382,17 +585,8 @@ func (s *S3Source) readObject(ctx context.Context, key string, sp *splitter, p *
 	lr := &io.LimitedReader{R: r, N: limit + 1}
 
 	sp.reset()
-	sp.emit = func(rec []byte) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := emit(rec); err != nil {
-			return err
-		}
-		p.Events++
-		return nil
-	}
-	defer func() { s.SkippedLines += sp.skipped; sp.skipped = 0; sp.emit = nil }()
+	sp.emit = emit
+	defer func() { sp.emit = nil }()
 	if sp.chunk == nil {
 		sp.chunk = make([]byte, 64<<10)
 	}
@@ -472,6 +666,11 @@ type splitter struct {
 	emit    func([]byte) error
 	skipped int64
 	chunk   []byte
+	br      *bufio.Reader // reused by S3Source.readObject
+	zr      *gzip.Reader  // likewise
+	// bytewise turns off the whole-record fast path (for tests that
+	// compare the two).
+	bytewise bool
 
 	buf      []byte
 	depth    int
@@ -522,6 +721,33 @@ func (sp *splitter) write(data []byte) error {
 		base = 1
 	}
 	for i := 0; i < len(data); i++ {
+		if !sp.started && !sp.inStr && !sp.inArray && sp.depth == 0 && !sp.dropping && !sp.bytewise {
+			// Between records of JSON Lines, the common case: a whole
+			// object and its line end in this chunk are found with the
+			// decoder's loose skipping (strings and brackets, as the
+			// byte-by-byte machine below tracks them) and emitted
+			// without copying. Anything else (an array, a record across
+			// chunks, odd brackets, text after the object) goes byte by
+			// byte.
+			j := skipWS(data, i)
+			if j < len(data) && data[j] == '{' {
+				if e := skipContainer(data, j); e > 0 {
+					k := e
+					for k < len(data) && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r') {
+						k++
+					}
+					// The machine counts the white space before the line
+					// end against max too.
+					if k < len(data) && data[k] == '\n' && k-j <= sp.max {
+						if err := sp.emit(data[j:e]); err != nil {
+							return err
+						}
+						i = k
+						continue
+					}
+				}
+			}
+		}
 		c := data[i]
 		if sp.inStr {
 			// Fast path: copy up to the next quote or backslash.

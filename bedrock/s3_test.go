@@ -191,9 +191,20 @@ func (f *fakeS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, _
 	slices.Sort(keys)
 	out := &s3.ListObjectsV2Output{IsTruncated: aws.Bool(false)}
 	seen := map[string]bool{}
+	// Pages of at most MaxKeys (1000) objects, as S3 returns them; the
+	// continuation token is the next key.
+	maxKeys := int(aws.ToInt32(in.MaxKeys))
+	if maxKeys <= 0 {
+		maxKeys = 1000
+	}
+	from := aws.ToString(in.ContinuationToken)
 	for _, k := range keys {
-		if !strings.HasPrefix(k, prefix) {
+		if !strings.HasPrefix(k, prefix) || (delim == "" && k < from) {
 			continue
+		}
+		if delim == "" && len(out.Contents) == maxKeys {
+			out.IsTruncated, out.NextContinuationToken = aws.Bool(true), aws.String(k)
+			break
 		}
 		if delim != "" {
 			if i := strings.Index(k[len(prefix):], delim); i >= 0 {
@@ -254,20 +265,39 @@ func TestS3ReadCancel(t *testing.T) {
 	for h := 0; h < 24; h++ {
 		objs[fmt.Sprintf("%s2025/01/01/%02d/x.json.gz", fakeBase, h)] = gz(t, []byte(strings.Repeat(`{"a":1}`+"\n", 100)))
 	}
-	gets := 0
+	var gets atomic.Int64
 	f := &fakeS3{objects: objs, onGet: func() {
-		gets++
-		if gets == 3 {
+		if gets.Add(1) == 3 {
 			cancel()
 		}
 	}}
 	w := Window{Start: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)}
-	err := (&S3Source{Client: f, Bucket: "b"}).Read(ctx, w, func([]byte) error { return nil }, nil)
+	err := (&S3Source{Client: f, Bucket: "b", Concurrency: 1}).Read(ctx, w, func([]byte) error { return nil }, nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if gets != 3 {
-		t.Errorf("gets = %d, want 3", gets)
+	if gets.Load() != 3 {
+		t.Errorf("gets = %d, want 3", gets.Load())
+	}
+
+	// Concurrent readers stop too: at most the objects in flight when
+	// the cancellation came are fetched.
+	for _, conc := range []int{2, 8} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var gets atomic.Int64
+		f := &fakeS3{objects: objs, onGet: func() {
+			if gets.Add(1) == 3 {
+				cancel()
+			}
+		}}
+		err := (&S3Source{Client: f, Bucket: "b", Concurrency: conc}).Read(ctx, w, func([]byte) error { return nil }, nil)
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("concurrency %d: err = %v, want context.Canceled", conc, err)
+		}
+		if n := gets.Load(); n > int64(3+conc) {
+			t.Errorf("concurrency %d: %d gets after cancelling at the third", conc, n)
+		}
 	}
 
 	// Already cancelled: nothing listed.
