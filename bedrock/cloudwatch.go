@@ -244,26 +244,27 @@ func (s *CloudWatchSource) region() string {
 }
 
 // translate maps SDK errors to ErrLogGroupNotFound, ErrAccessDenied and
-// ErrNoCredentials where it can, keeping the original error in the chain.
+// ErrNoCredentials where it can, keeping the original error in the chain
+// but out of the message (see awsError).
 func (s *CloudWatchSource) translate(err error) error {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		switch ae.ErrorCode() {
 		case "ResourceNotFoundException":
-			return fmt.Errorf("%w: log group %q does not exist in region %s (check the name, the region, and that Bedrock model-invocation logging to CloudWatch Logs is enabled): %w",
-				ErrLogGroupNotFound, s.LogGroup, s.region(), err)
+			return awsFail(ErrLogGroupNotFound, err, "log group %q does not exist in region %s (check the name, the region, and that Bedrock model-invocation logging to CloudWatch Logs is enabled)",
+				s.LogGroup, s.region())
 		case "AccessDeniedException", "AccessDenied", "UnrecognizedClientException":
-			return fmt.Errorf("%w: the caller may not read log group %q in region %s; it needs the IAM permission \"logs:FilterLogEvents\" on that log group: %w",
-				ErrAccessDenied, s.LogGroup, s.region(), err)
+			return awsFail(ErrAccessDenied, err, "reading log group %q in region %s: check the role's logs permissions (it needs \"logs:FilterLogEvents\" on that log group)",
+				s.LogGroup, s.region())
 		case "ExpiredTokenException", "ExpiredToken", "InvalidClientTokenId", "MissingAuthenticationToken":
-			return fmt.Errorf("%w: the AWS credentials for region %s are missing, invalid or expired (refresh them, e.g. `aws sso login`): %w",
-				ErrNoCredentials, s.region(), err)
+			return awsFail(ErrNoCredentials, err, "the AWS credentials for region %s are missing, invalid or expired (refresh them, e.g. `aws sso login`)", s.region())
 		}
-		return fmt.Errorf("cloudwatch: FilterLogEvents on log group %q in region %s: %w", s.LogGroup, s.region(), err)
+		return awsFail(nil, err, "cloudwatch: FilterLogEvents on log group %q in region %s failed (%s); the details are in the server log",
+			s.LogGroup, s.region(), ae.ErrorCode())
 	}
 	if isCredentialError(err) {
-		return fmt.Errorf("%w: could not get AWS credentials to read log group %q in region %s (configure a profile, environment variables or a role): %w",
-			ErrNoCredentials, s.LogGroup, s.region(), err)
+		return awsFail(ErrNoCredentials, err, "could not get AWS credentials to read log group %q in region %s (configure a profile, environment variables or a role)",
+			s.LogGroup, s.region())
 	}
 	return fmt.Errorf("cloudwatch: FilterLogEvents on log group %q in region %s: %w", s.LogGroup, s.region(), err)
 }
