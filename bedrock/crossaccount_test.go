@@ -239,3 +239,20 @@ func TestToolErrorsKeepAWSTextInTheLog(t *testing.T) {
 		})
 	}
 }
+
+func TestHasScope(t *testing.T) {
+	tests := []struct {
+		p    *server.Principal
+		want bool
+	}{
+		{nil, false},
+		{&server.Principal{Subject: "u"}, false},
+		{&server.Principal{Subject: "u", Scopes: []string{"mcp", "bedrock:cross-account"}}, true},
+		{&server.Principal{Subject: "u", Scopes: []string{"bedrock:cross-account-x"}}, false},
+	}
+	for _, tt := range tests {
+		if got := hasScope(tt.p, "bedrock:cross-account"); got != tt.want {
+			t.Errorf("hasScope(%+v) = %v", tt.p, got)
+		}
+	}
+}
