@@ -31,7 +31,7 @@ func TestCrossAccountConfigMoto(t *testing.T) {
 	}
 
 	// Same account: base unchanged.
-	same, err := CrossAccountConfig(ctx, base, "123456789012", "")
+	same, err := crossAccountConfig(ctx, base, "123456789012", DefaultCrossAccountRole, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestCrossAccountConfigMoto(t *testing.T) {
 	}
 
 	// Another account: credentials of the assumed role.
-	other, err := CrossAccountConfig(ctx, base, "210987654321", "")
+	other, err := crossAccountConfig(ctx, base, "210987654321", DefaultCrossAccountRole, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestCrossAccountConfigMoto(t *testing.T) {
 	}
 
 	// Custom role name.
-	custom, err := CrossAccountConfig(ctx, base, "210987654321", "MyReader")
+	custom, err := crossAccountConfig(ctx, base, "210987654321", "MyReader", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestCrossAccountConfigMoto(t *testing.T) {
 func TestCrossAccountConfigInvalidID(t *testing.T) {
 	base := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")}
 	for _, id := range []string{"", "12345678901", "1234567890123", "12345678901a", "abcdefghijkl", "1234-5678-90"} {
-		_, err := CrossAccountConfig(context.Background(), base, id, "")
+		_, err := (&CrossAccount{Allowed: []string{id}}).Config(context.Background(), base, id)
 		if err == nil || !strings.Contains(err.Error(), "aws_account_id must be 12 digits") {
 			t.Errorf("%q: err = %v", id, err)
 		}
@@ -118,7 +118,7 @@ func TestCrossAccountConfigAssumeDenied(t *testing.T) {
 		BaseEndpoint: aws.String(ts.URL),
 		HTTPClient:   ts.Client(),
 	}
-	_, err := CrossAccountConfig(context.Background(), base, "999988887777", "")
+	_, err := (&CrossAccount{Allowed: []string{"999988887777"}}).Config(context.Background(), base, "999988887777")
 	want := "arn:aws:iam::999988887777:role/" + DefaultCrossAccountRole
 	if !errors.Is(err, ErrAccessDenied) || !strings.Contains(err.Error(), "sts:AssumeRole") || !strings.Contains(err.Error(), want) {
 		t.Fatalf("err = %v", err)

@@ -247,7 +247,8 @@ func clientRegion(client any) string {
 }
 
 // translate maps SDK errors to ErrLogGroupNotFound, ErrAccessDenied and
-// ErrNoCredentials where it can, keeping the original error in the chain.
+// ErrNoCredentials where it can, keeping the original error in the chain
+// but out of the message (see awsError).
 func (s *CloudWatchSource) translate(err error) error {
 	return translateLogsError(err, "FilterLogEvents", `"logs:FilterLogEvents"`, s.LogGroup, s.region())
 }
@@ -259,20 +260,20 @@ func translateLogsError(err error, op, perms, group, region string) error {
 	if errors.As(err, &ae) {
 		switch ae.ErrorCode() {
 		case "ResourceNotFoundException":
-			return fmt.Errorf("%w: log group %q does not exist in region %s (check the name, the region, and that Bedrock model-invocation logging to CloudWatch Logs is enabled): %w",
-				ErrLogGroupNotFound, group, region, err)
+			return awsFail(ErrLogGroupNotFound, err, "log group %q does not exist in region %s (check the name, the region, and that Bedrock model-invocation logging to CloudWatch Logs is enabled)",
+				group, region)
 		case "AccessDeniedException", "AccessDenied", "UnrecognizedClientException":
-			return fmt.Errorf("%w: the caller may not read log group %q in region %s; it needs the IAM permission %s on that log group: %w",
-				ErrAccessDenied, group, region, perms, err)
+			return awsFail(ErrAccessDenied, err, "reading log group %q in region %s: check the role's logs permissions (it needs %s on that log group)",
+				group, region, perms)
 		case "ExpiredTokenException", "ExpiredToken", "InvalidClientTokenId", "MissingAuthenticationToken":
-			return fmt.Errorf("%w: the AWS credentials for region %s are missing, invalid or expired (refresh them, e.g. `aws sso login`): %w",
-				ErrNoCredentials, region, err)
+			return awsFail(ErrNoCredentials, err, "the AWS credentials for region %s are missing, invalid or expired (refresh them, e.g. `aws sso login`)", region)
 		}
-		return fmt.Errorf("cloudwatch: %s on log group %q in region %s: %w", op, group, region, err)
+		return awsFail(nil, err, "cloudwatch: %s on log group %q in region %s failed (%s); the details are in the server log",
+			op, group, region, ae.ErrorCode())
 	}
 	if isCredentialError(err) {
-		return fmt.Errorf("%w: could not get AWS credentials to read log group %q in region %s (configure a profile, environment variables or a role): %w",
-			ErrNoCredentials, group, region, err)
+		return awsFail(ErrNoCredentials, err, "could not get AWS credentials to read log group %q in region %s (configure a profile, environment variables or a role)",
+			group, region)
 	}
 	return fmt.Errorf("cloudwatch: %s on log group %q in region %s: %w", op, group, region, err)
 }

@@ -626,32 +626,30 @@ func (s *S3Source) region() string {
 }
 
 // translate maps SDK errors to ErrBucketNotFound, ErrAccessDenied and
-// ErrNoCredentials where it can, keeping the original error in the chain.
+// ErrNoCredentials where it can, keeping the original error in the chain
+// but out of the message (see awsError).
 func (s *S3Source) translate(err error, op, perm, keyOrPrefix string) error {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		switch ae.ErrorCode() {
 		case "NoSuchBucket":
-			return fmt.Errorf("%w: bucket %q does not exist (check the bucket name and that Bedrock model-invocation logging to S3 is enabled): %w",
-				ErrBucketNotFound, s.Bucket, err)
+			return awsFail(ErrBucketNotFound, err, "bucket %q does not exist (check the bucket name and that Bedrock model-invocation logging to S3 is enabled)", s.Bucket)
 		case "AccessDenied", "AccessDeniedException", "AllAccessDisabled":
 			what := fmt.Sprintf("arn:aws:s3:::%s", s.Bucket)
 			if perm == "s3:GetObject" {
 				what += "/" + keyOrPrefix
 			}
-			return fmt.Errorf("%w: %s on s3://%s/%s was denied; the caller needs the IAM permission %q on %s (and the bucket policy / KMS key must allow it): %w",
-				ErrAccessDenied, op, s.Bucket, keyOrPrefix, perm, what, err)
+			return awsFail(ErrAccessDenied, err, "%s on s3://%s/%s was denied; the caller needs the IAM permission %q on %s (and the bucket policy / KMS key must allow it)",
+				op, s.Bucket, keyOrPrefix, perm, what)
 		case "ExpiredToken", "ExpiredTokenException", "InvalidAccessKeyId", "InvalidToken", "SignatureDoesNotMatch", "MissingAuthenticationToken":
-			return fmt.Errorf("%w: the AWS credentials are missing, invalid or expired (refresh them, e.g. `aws sso login`): %w",
-				ErrNoCredentials, err)
+			return awsFail(ErrNoCredentials, err, "the AWS credentials are missing, invalid or expired (refresh them, e.g. `aws sso login`)")
 		case "PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException":
-			return fmt.Errorf("s3: bucket %q is not in region %s (set the region to the bucket's region): %w", s.Bucket, s.region(), err)
+			return awsFail(nil, err, "s3: bucket %q is not in region %s (set the region to the bucket's region)", s.Bucket, s.region())
 		}
-		return fmt.Errorf("s3: %s on s3://%s/%s: %w", op, s.Bucket, keyOrPrefix, err)
+		return awsFail(nil, err, "s3: %s on s3://%s/%s failed (%s); the details are in the server log", op, s.Bucket, keyOrPrefix, ae.ErrorCode())
 	}
 	if isCredentialError(err) {
-		return fmt.Errorf("%w: could not get AWS credentials to read bucket %q (configure a profile, environment variables or a role): %w",
-			ErrNoCredentials, s.Bucket, err)
+		return awsFail(ErrNoCredentials, err, "could not get AWS credentials to read bucket %q (configure a profile, environment variables or a role)", s.Bucket)
 	}
 	return fmt.Errorf("s3: %s on s3://%s/%s: %w", op, s.Bucket, keyOrPrefix, err)
 }

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,10 +78,19 @@ type ToolConfig struct {
 	// credential chain); called per report, so start-up stays fast.
 	LoadAWSConfig func(ctx context.Context, region string) (aws.Config, error)
 	// CrossAccount turns a base configuration into one for accountID
-	// (STS AssumeRole); nil refuses aws_account_id.
+	// (STS AssumeRole; see CrossAccount.Config, which enforces the
+	// allow-list); nil refuses aws_account_id.
 	CrossAccount func(ctx context.Context, base aws.Config, accountID string) (aws.Config, error)
-	MaxDays      int // default 90
-	Now          func() time.Time
+	// CrossAccountScope, when set, is the OAuth scope a caller needs to
+	// name an aws_account_id at all (BEDROCK_CROSS_ACCOUNT_SCOPE): the
+	// allow-list says which accounts the server may read, the scope which
+	// users may ask it to.
+	CrossAccountScope string
+	// Logger receives the details of AWS failures, which clients are not
+	// shown (default slog.Default()).
+	Logger  *slog.Logger
+	MaxDays int // default 90
+	Now     func() time.Time
 }
 
 const toolInputSchema = `{
@@ -145,6 +156,9 @@ func RegisterTool(srv *server.Server, cfg ToolConfig) error {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	readOnly := true
 	return srv.AddTool(mcp.Tool{
 		Name:  "get_bedrock_usage_report",
@@ -159,7 +173,14 @@ func RegisterTool(srv *server.Server, cfg ToolConfig) error {
 		if err := json.Unmarshal(raw, &a); err != nil {
 			return nil, err
 		}
-		return report(ctx, call, cfg, a)
+		if a.AccountID != "" && cfg.CrossAccountScope != "" && !hasScope(call.Principal(), cfg.CrossAccountScope) {
+			return mcp.ToolError(fmt.Sprintf("reading another account (aws_account_id) needs the OAuth scope %q, which this token lacks: log in again asking for it, or leave aws_account_id out to read the server's own account", cfg.CrossAccountScope)), nil
+		}
+		res, err := report(ctx, call, cfg, a)
+		if err != nil && ctx.Err() == nil {
+			return nil, publicError(ctx, cfg.Logger, err, a)
+		}
+		return res, err
 	})
 }
 
@@ -419,7 +440,7 @@ func openSource(ctx context.Context, cfg ToolConfig, a toolArgs) (Source, error)
 func awsConfig(ctx context.Context, cfg ToolConfig, a toolArgs) (aws.Config, error) {
 	awsCfg, err := cfg.LoadAWSConfig(ctx, a.Region)
 	if err != nil {
-		return aws.Config{}, fmt.Errorf("%w: %v", ErrNoCredentials, err)
+		return aws.Config{}, awsFail(ErrNoCredentials, err, "the server's AWS configuration could not be loaded; the details are in the server log")
 	}
 	if a.AccountID != "" {
 		if cfg.CrossAccount == nil {
@@ -430,6 +451,12 @@ func awsConfig(ctx context.Context, cfg ToolConfig, a toolArgs) (aws.Config, err
 		}
 	}
 	return awsCfg, nil
+}
+
+// hasScope reports whether the caller's token carries scope. Without
+// authentication (a loopback server) there is no principal and no scope.
+func hasScope(p *server.Principal, scope string) bool {
+	return p != nil && slices.Contains(p.Scopes, scope)
 }
 
 // parseS3URI splits s3://BUCKET/PREFIX.

@@ -327,10 +327,8 @@ func TestReportFromS3OnMoto(t *testing.T) {
 	err := RegisterTool(s, ToolConfig{
 		Source: SourceS3, S3URI: "s3://logs/bedrock", S3PathStyle: true,
 		LoadAWSConfig: func(context.Context, string) (aws.Config, error) { return awsCfg, nil },
-		CrossAccount: func(ctx context.Context, base aws.Config, account string) (aws.Config, error) {
-			return CrossAccountConfig(ctx, base, account, DefaultCrossAccountRole)
-		},
-		Now: func() time.Time { return now },
+		CrossAccount:  (&CrossAccount{Allowed: []string{"210987654321"}, ExternalID: "mcp-usage-test"}).Config,
+		Now:           func() time.Time { return now },
 	})
 	if err != nil {
 		t.Fatal(err)

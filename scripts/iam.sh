@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Step: execution roles. The server's role may read the Bedrock invocation log
 # group (in any region: the report takes a region argument), use the session
-# table, assume the cross-account reader role, and write its own logs. The
+# table, assume the reader role in the accounts of BEDROCK_ALLOWED_ACCOUNTS
+# (and no others), and write its own logs. The
 # authorizer's role (every mode has the authorizer) may only write its own
 # logs. Policies are replaced on every run, so a redeploy also narrows what
 # an earlier one granted.
@@ -38,24 +39,36 @@ ensure_role() {
 
 logs_arn() { printf 'arn:aws:logs:%s:%s:log-group:/aws/lambda/%s:*' "$AWS_REGION" "$acct" "$1"; }
 
-server_policy=$(jq -n \
-	--arg own "$(logs_arn "$FUNCTION_NAME")" \
-	--arg bedrock "arn:aws:logs:*:$acct:log-group:$LOG_GROUP_NAME:*" \
-	--arg anygroup "arn:aws:logs:*:$acct:log-group:*" \
-	--arg table "arn:aws:dynamodb:$AWS_REGION:$acct:table/$SESSION_TABLE" \
-	--arg reader "arn:aws:iam::*:role/$BEDROCK_CROSS_ACCOUNT_ROLE" '{
-	Version: "2012-10-17",
-	Statement: [
-		{Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: $own},
-		{Sid: "BedrockInvocationLogs", Effect: "Allow", Action: ["logs:FilterLogEvents"], Resource: $bedrock},
-		{Sid: "BedrockInsightsQuery", Effect: "Allow", Action: ["logs:StartQuery"], Resource: $bedrock},
-		{Sid: "BedrockInsightsResults", Effect: "Allow", Action: ["logs:GetQueryResults", "logs:StopQuery"], Resource: "*"},
-		{Sid: "DescribeLogGroups", Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: $anygroup},
-		{Sid: "Sessions", Effect: "Allow",
-		 Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"],
-		 Resource: $table},
-		{Sid: "CrossAccountBedrockReader", Effect: "Allow", Action: ["sts:AssumeRole"], Resource: $reader}
-	]}')
+# The server's policy, one statement per add_statement: a new permission is
+# one more call.
+server_statements=()
+# add_statement SID "ACTION ..." RESOURCE...: a single resource stays a
+# string, as IAM shows it.
+add_statement() {
+	local sid=$1 actions=$2
+	shift 2
+	server_statements+=("$(jq -cn --arg sid "$sid" --arg a "$actions" '{Sid: $sid, Effect: "Allow",
+		Action: ($a | split(" ")), Resource: ($ARGS.positional | if length == 1 then .[0] else . end)}' --args "$@")")
+}
+add_statement OwnLogs "logs:CreateLogStream logs:PutLogEvents" "$(logs_arn "$FUNCTION_NAME")"
+add_statement BedrockInvocationLogs "logs:FilterLogEvents" "arn:aws:logs:*:$acct:log-group:$LOG_GROUP_NAME:*"
+# Logs Insights: StartQuery names the log group; GetQueryResults and
+# StopQuery take a query id and have no resource type, so they need "*".
+add_statement BedrockInsightsQuery "logs:StartQuery" "arn:aws:logs:*:$acct:log-group:$LOG_GROUP_NAME:*"
+add_statement BedrockInsightsResults "logs:GetQueryResults logs:StopQuery" "*"
+add_statement Sessions "dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem dynamodb:DeleteItem dynamodb:DescribeTable" \
+	"arn:aws:dynamodb:$AWS_REGION:$acct:table/$SESSION_TABLE"
+# The reader role in exactly the allowed accounts, never in a wildcard
+# account; this account is read with the server's own role.
+readers=()
+IFS=, read -r -a allowed <<<"$BEDROCK_ALLOWED_ACCOUNTS"
+for a in "${allowed[@]}"; do
+	[[ $a == "$acct" ]] || readers+=("arn:aws:iam::$a:role/$BEDROCK_CROSS_ACCOUNT_ROLE")
+done
+if ((${#readers[@]} > 0)); then
+	add_statement CrossAccountBedrockReader "sts:AssumeRole" "${readers[@]}"
+fi
+server_policy=$(printf '%s\n' "${server_statements[@]}" | jq -s '{Version: "2012-10-17", Statement: .}')
 
 authorizer_policy=$(jq -n --arg own "$(logs_arn "$AUTHORIZER_NAME")" '{
 	Version: "2012-10-17",

@@ -27,9 +27,13 @@ if [[ -z $state_key ]]; then
 	state_key=$(head -c 32 /dev/urandom | base64)
 	log "generated REQUEST_STATE_KEY (kept in the function's configuration from now on)"
 fi
+# The cross-account settings are set only when given: unset, the server
+# reads no other account.
 env_json=$(auth_env_json | jq --arg m "$method" --arg t "$SESSION_TABLE" --arg l "$LOG_LEVEL" \
-	--arg r "$BEDROCK_CROSS_ACCOUNT_ROLE" --arg k "$state_key" \
-	'. + {AUTH_METHOD: $m, SESSION_TABLE: $t, BEDROCK_LOG_SOURCE: "cloudwatch", LOG_LEVEL: $l, BEDROCK_CROSS_ACCOUNT_ROLE: $r, REQUEST_STATE_KEY: $k}')
+	--arg r "$BEDROCK_CROSS_ACCOUNT_ROLE" --arg k "$state_key" --arg accts "$BEDROCK_ALLOWED_ACCOUNTS" \
+	--arg ext "$BEDROCK_EXTERNAL_ID" --arg scope "$BEDROCK_CROSS_ACCOUNT_SCOPE" \
+	'. + {AUTH_METHOD: $m, SESSION_TABLE: $t, BEDROCK_LOG_SOURCE: "cloudwatch", LOG_LEVEL: $l, BEDROCK_CROSS_ACCOUNT_ROLE: $r, REQUEST_STATE_KEY: $k}
+	+ ({BEDROCK_ALLOWED_ACCOUNTS: $accts, BEDROCK_EXTERNAL_ID: $ext, BEDROCK_CROSS_ACCOUNT_SCOPE: $scope} | with_entries(select(.value != "")))')
 env_file=$(write_env_file "$FUNCTION_NAME" "$env_json")
 
 settings=(--role "$(role_arn "$SERVER_ROLE_NAME")" --memory-size "$MEMORY_SIZE" --timeout "$TIMEOUT"

@@ -71,6 +71,12 @@ export REGION_SOURCE
 : "${SESSION_TABLE:=mcp-sessions}"
 : "${LOG_GROUP_NAME:=/aws/bedrock/modelinvocations}"
 : "${BEDROCK_CROSS_ACCOUNT_ROLE:=BedrockUsageReader}"
+# Accounts the usage report may read besides this one (comma-separated
+# 12-digit ids; none by default), the ExternalId their reader roles'
+# trust policies require, and the scope a caller needs to ask for one.
+: "${BEDROCK_ALLOWED_ACCOUNTS:=}"
+: "${BEDROCK_EXTERNAL_ID:=}"
+: "${BEDROCK_CROSS_ACCOUNT_SCOPE:=}"
 : "${LOG_RETENTION_DAYS:=14}"
 : "${LOG_LEVEL:=info}"
 : "${OAUTH_CALLBACK_URL:=http://localhost:8000/callback}"
@@ -116,6 +122,27 @@ if ! [[ $TIMEOUT =~ ^[0-9]+$ ]] || ((TIMEOUT < 1 || TIMEOUT > 900)); then
 fi
 [[ $REFRESH_TOKEN_ROTATION == ENABLED || $REFRESH_TOKEN_ROTATION == DISABLED ]] ||
 	die "REFRESH_TOKEN_ROTATION must be ENABLED or DISABLED"
+[[ $BEDROCK_CROSS_ACCOUNT_ROLE =~ ^[A-Za-z0-9+=,.@_-]{1,64}$ ]] ||
+	die "BEDROCK_CROSS_ACCOUNT_ROLE must be a role name (letters, digits and +=,.@_-), not '$BEDROCK_CROSS_ACCOUNT_ROLE'"
+# Normalised to comma-separated ids; each one becomes exactly one role ARN
+# in the server's policy, so a wildcard is refused.
+allowed_accounts=()
+IFS=$', \t' read -r -a listed <<<"$BEDROCK_ALLOWED_ACCOUNTS"
+for a in "${listed[@]}"; do
+	[[ $a =~ ^[0-9]{12}$ ]] ||
+		die "BEDROCK_ALLOWED_ACCOUNTS: '$a' is not a 12-digit AWS account id (list the accounts one by one, comma-separated)"
+	[[ " ${allowed_accounts[*]} " == *" $a "* ]] || allowed_accounts+=("$a")
+done
+BEDROCK_ALLOWED_ACCOUNTS=$(
+	IFS=,
+	echo "${allowed_accounts[*]}"
+)
+unset a listed allowed_accounts
+# Not echoed: it is the shared half of the reader roles' trust.
+[[ -z $BEDROCK_EXTERNAL_ID || $BEDROCK_EXTERNAL_ID =~ ^[A-Za-z0-9+=,.@:/_-]{2,1224}$ ]] ||
+	die "BEDROCK_EXTERNAL_ID must be 2 to 1224 characters of letters, digits and +=,.@:/-_"
+[[ -z $BEDROCK_CROSS_ACCOUNT_SCOPE || $BEDROCK_CROSS_ACCOUNT_SCOPE =~ ^[A-Za-z0-9:/._~+=@%-]+$ ]] ||
+	die "BEDROCK_CROSS_ACCOUNT_SCOPE must be one OAuth scope (no spaces or quotes)"
 # The authorizer refuses a token with less than this left to live (so a
 # cached Allow never outlives it): with 60-minute access tokens, at most a
 # quarter of their life.

@@ -17,8 +17,9 @@ func TestPrincipalFromAuthorizer(t *testing.T) {
 		{"api key mode", map[string]any{"principalId": "apikey:0123456789ab", "sub": "apikey:0123456789ab", "auth": "api_key"},
 			&Principal{Subject: "apikey:0123456789ab"}},
 		{"principalId only", map[string]any{"principalId": "p"}, &Principal{Subject: "p"}},
-		{"cognito user pool authorizer", map[string]any{"claims": map[string]any{"sub": "s", "client_id": "c", "scope": "a/b", "iss": "https://cognito"}},
-			&Principal{Issuer: "https://cognito", Subject: "s", ClientID: "c", Scopes: []string{"a/b"}}},
+		// Not our authorizer's shape (and it accepts ID tokens): the
+		// request must be authenticated by the server instead.
+		{"cognito user pool authorizer", map[string]any{"claims": map[string]any{"sub": "s", "client_id": "c", "scope": "a/b", "iss": "https://cognito", "token_use": "id"}}, nil},
 		{"no subject", map[string]any{"integrationLatency": float64(3), "client_id": "c"}, nil},
 		{"empty", nil, nil},
 		{"non-string subject", map[string]any{"sub": map[string]any{"x": 1}}, nil},

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,8 +32,11 @@ func (e *AuthorizationError) Error() string {
 }
 
 // ErrStateMismatch: a callback arrived whose state is not this login's. It
-// may be a forged request (cross-site request forgery), so the login stops.
-var ErrStateMismatch = errors.New("the callback's state does not match this login (a stale or forged request): log in again")
+// may be a forged request (cross-site request forgery) or a stale tab, so
+// it is refused; the login keeps waiting for the real answer, because any
+// web page can make the browser send such a request and must not be able
+// to abort a login in progress.
+var ErrStateMismatch = errors.New("the callback's state does not match this login (a stale or forged request)")
 
 // callbackResult is what the one callback of a login yields.
 type callbackResult struct {
@@ -53,6 +57,9 @@ type callbackServer struct {
 	listeners   []net.Listener
 	once        sync.Once
 	result      chan callbackResult
+	// wrongState counts callbacks refused for their state; a login that
+	// times out says so, since the user may have finished in a stale tab.
+	wrongState atomic.Int64
 }
 
 // startCallback listens on the redirect URI's loopback address. A
@@ -136,6 +143,12 @@ func (cs *callbackServer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	if !equalSecret(r.URL.Query().Get("state"), cs.state) {
+		// Not this login's answer: refuse it without ending the wait.
+		cs.wrongState.Add(1)
+		writePage(w, http.StatusBadRequest, fmt.Errorf("%w; this login is still waiting for its own answer", ErrStateMismatch))
+		return
+	}
 	handled := false
 	cs.once.Do(func() {
 		handled = true
@@ -152,8 +165,9 @@ func (cs *callbackServer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// check validates the authorization response: state first (an answer to
-// another login is not looked at further), then the issuer (RFC 9207,
+// check validates the authorization response: state first (serveHTTP has
+// already turned away answers to another login, so this is a second guard),
+// then the issuer (RFC 9207,
 // against mix-up attacks: a present iss must be the recorded issuer, and
 // an absent one is refused when the server advertises sending it), then
 // an error from the server (only shown once the issuer checks out) and

@@ -679,6 +679,9 @@ func (f *Flow) loginLocked(ctx context.Context, scopes []string) error {
 	res := cb.wait(wctx)
 	if res.err != nil {
 		if errors.Is(res.err, context.DeadlineExceeded) && ctx.Err() == nil {
+			if n := cb.wrongState.Load(); n > 0 {
+				return fmt.Errorf("no answer from the browser within %s, and %d callback(s) refused (%w): log in again, in the browser tab this login opens", f.cfg.LoginTimeout, n, ErrStateMismatch)
+			}
 			return fmt.Errorf("no answer from the browser within %s: log in again", f.cfg.LoginTimeout)
 		}
 		return res.err

@@ -158,21 +158,6 @@ func TestLoginCallbackChecks(t *testing.T) {
 			wantPage:   []string{"You are logged in"},
 		},
 		{
-			name: "state mismatch",
-			tweak: func(q url.Values) url.Values {
-				return url.Values{"code": {"the-code"}, "state": {q.Get("state") + "x"}}
-			},
-			wantErr:    func(err error) bool { return errors.Is(err, ErrStateMismatch) },
-			wantStatus: 400,
-			wantPage:   []string{"does not match this login"},
-		},
-		{
-			name:       "no state",
-			tweak:      func(url.Values) url.Values { return url.Values{"code": {"the-code"}} },
-			wantErr:    func(err error) bool { return errors.Is(err, ErrStateMismatch) },
-			wantStatus: 400,
-		},
-		{
 			name: "error from the authorization server, shown escaped",
 			tweak: func(q url.Values) url.Values {
 				return url.Values{"state": {q.Get("state")}, "error": {"invalid_scope"}, "error_description": {`<script>alert("x")</script> & more`}}
@@ -346,6 +331,68 @@ func TestCallbackServerAnswersOnce(t *testing.T) {
 		if _, err := startCallback(bad, "s", "i", false); err == nil {
 			t.Errorf("startCallback(%s) accepted", bad)
 		}
+	}
+}
+
+// A callback with another state is answered 400 and the login keeps
+// waiting: a web page that makes the browser hit the callback cannot
+// abort a login in progress.
+func TestCallbackWrongStateKeepsWaiting(t *testing.T) {
+	cs, err := startCallback("http://127.0.0.1:0/cb", "st", "https://as.example", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.close()
+	tests := []struct {
+		name, query string
+		want        int
+	}{
+		{"wrong state", "state=forged&code=evil", http.StatusBadRequest},
+		{"no state", "code=evil", http.StatusBadRequest},
+		{"error with a wrong state", "state=forged&error=access_denied", http.StatusBadRequest},
+		{"wrong state again", "state=st2&code=evil", http.StatusBadRequest},
+		{"the login's own answer", "state=st&code=good", http.StatusOK},
+		{"after the answer", "state=st&code=late", http.StatusGone},
+	}
+	for _, tt := range tests {
+		resp, err := http.Get(cs.redirectURI + "?" + tt.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("%s: status %d, want %d: %s", tt.name, resp.StatusCode, tt.want, body)
+		}
+		if tt.want == http.StatusBadRequest && !strings.Contains(string(body), "still waiting") {
+			t.Errorf("%s: page does not say the login goes on: %s", tt.name, body)
+		}
+	}
+	if r := cs.wait(t.Context()); r.err != nil || r.code != "good" {
+		t.Fatalf("result %+v, want the login's own code", r)
+	}
+	if n := cs.wrongState.Load(); n != 4 {
+		t.Errorf("%d wrong-state callbacks counted, want 4", n)
+	}
+}
+
+// A login that only ever sees forged callbacks ends at its deadline, and
+// says why; no code is exchanged.
+func TestLoginWrongStateUntilDeadline(t *testing.T) {
+	a := newTestAS(t)
+	b := &callbackBrowser{tweak: func(q url.Values) url.Values {
+		return url.Values{"code": {"the-code"}, "state": {q.Get("state") + "x"}}
+	}}
+	f := newTestFlow(t, a, b.open, func(c *Config) { c.LoginTimeout = 300 * time.Millisecond })
+	err := f.Login(t.Context())
+	if !errors.Is(err, ErrStateMismatch) || !strings.Contains(err.Error(), "no answer from the browser") {
+		t.Fatalf("Login: %v", err)
+	}
+	if b.status != http.StatusBadRequest || !strings.Contains(b.page, "does not match this login") {
+		t.Errorf("callback page %d: %s", b.status, b.page)
+	}
+	if n := len(a.tokenRequests()); n != 0 {
+		t.Errorf("%d token requests after forged callbacks", n)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 
@@ -16,15 +17,18 @@ import (
 
 // registerBedrock adds the usage report, reading from BEDROCK_LOG_SOURCE
 // (cloudwatch by default; make run-local uses the embedded sample).
-func registerBedrock(srv *server.Server, getenv func(string) string) error {
+func registerBedrock(srv *server.Server, getenv func(string) string, log *slog.Logger) error {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	region := get("AWS_REGION")
 	if region == "" {
 		region = get("AWS_DEFAULT_REGION")
 	}
-	role := get("BEDROCK_CROSS_ACCOUNT_ROLE")
-	if role == "" {
-		role = bedrock.DefaultCrossAccountRole
+	cross, err := crossAccountFromEnv(get)
+	if err != nil {
+		return err
+	}
+	if len(cross.Allowed) > 0 && cross.ExternalID == "" {
+		log.Warn("BEDROCK_ALLOWED_ACCOUNTS is set without BEDROCK_EXTERNAL_ID: the reader roles' trust policies cannot require an external ID (see docs/deployment.md)")
 	}
 	concurrency, err := envInt(get, "BEDROCK_INSIGHTS_CONCURRENCY", 1, 100,
 		"queries one report runs at once (the account's Logs Insights limit is per region, shared)")
@@ -49,9 +53,9 @@ func registerBedrock(srv *server.Server, getenv func(string) string) error {
 		LoadAWSConfig: func(ctx context.Context, region string) (aws.Config, error) {
 			return config.LoadDefaultConfig(ctx, config.WithRegion(region))
 		},
-		CrossAccount: func(ctx context.Context, base aws.Config, account string) (aws.Config, error) {
-			return bedrock.CrossAccountConfig(ctx, base, account, role)
-		},
+		CrossAccount:      cross.Config,
+		CrossAccountScope: get("BEDROCK_CROSS_ACCOUNT_SCOPE"),
+		Logger:            log,
 	})
 }
 
@@ -67,4 +71,24 @@ func envInt(get func(string) string, name string, lo, hi int, what string) (int,
 		return 0, fmt.Errorf("%s=%q: want a whole number from %d to %d, not 0 (%s)", name, v, lo, hi, what)
 	}
 	return n, nil
+}
+
+// crossAccountFromEnv reads which other accounts the report may read
+// (BEDROCK_ALLOWED_ACCOUNTS; none when unset) and how (the role and the
+// ExternalId sent when assuming it).
+func crossAccountFromEnv(get func(string) string) (*bedrock.CrossAccount, error) {
+	allowed, err := bedrock.ParseAccountIDs(get("BEDROCK_ALLOWED_ACCOUNTS"))
+	if err != nil {
+		return nil, fmt.Errorf("BEDROCK_ALLOWED_ACCOUNTS: %w", err)
+	}
+	ext := get("BEDROCK_EXTERNAL_ID")
+	if ext != "" && !bedrock.ValidExternalID(ext) {
+		// The value is not echoed: it is the shared half of the trust.
+		return nil, fmt.Errorf("BEDROCK_EXTERNAL_ID must be 2 to 1224 characters of letters, digits and +=,.@:/-_ (got %d characters)", len(ext))
+	}
+	role := get("BEDROCK_CROSS_ACCOUNT_ROLE")
+	if role == "" {
+		role = bedrock.DefaultCrossAccountRole
+	}
+	return &bedrock.CrossAccount{Allowed: allowed, Role: role, ExternalID: ext}, nil
 }

@@ -61,7 +61,7 @@ func run() error {
 	if err := greetings.Register(srv, greetings.Options{}); err != nil {
 		return err
 	}
-	if err := registerBedrock(srv, os.Getenv); err != nil {
+	if err := registerBedrock(srv, os.Getenv, log); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)

@@ -65,6 +65,9 @@ func (i *Issuer) NewVerifier(ctx context.Context, client *http.Client) (*oauth.V
 		if md.JWKSURI == "" {
 			return nil, fmt.Errorf("the metadata of %s has no jwks_uri: set OAUTH_JWKS_URL", v.Issuer)
 		}
+		if u, err := url.Parse(md.JWKSURI); err != nil || !secureURL(u) {
+			return nil, fmt.Errorf("the metadata of %s names jwks_uri %q, which is not https: fix the issuer's metadata or set OAUTH_JWKS_URL to its https key set", v.Issuer, md.JWKSURI)
+		}
 		v.JWKSURL = md.JWKSURI
 	}
 	return oauth.NewVerifier(v)
@@ -258,6 +261,11 @@ func (e env) issuer(needIssuer string, keysOnly bool) (*Issuer, error) {
 		if err != nil || u.Scheme == "" || u.Host == "" {
 			return nil, fmt.Errorf("OAUTH_ISSUER=%q is not an absolute URL", issuer)
 		}
+		// The issuer is where the signing keys are discovered: over plain
+		// HTTP anyone on the path could hand us their own keys.
+		if !secureURL(u) {
+			return nil, fmt.Errorf("OAUTH_ISSUER=%q: use an https URL (http only on loopback, for local tests)", issuer)
+		}
 		v.Issuer = issuer
 		iss.DiscoverJWKS = v.JWKSURL == ""
 	case keysOnly:
@@ -267,7 +275,7 @@ func (e env) issuer(needIssuer string, keysOnly bool) (*Issuer, error) {
 		return nil, errors.New(needIssuer)
 	}
 	if v.JWKSURL != "" {
-		if u, err := url.Parse(v.JWKSURL); err != nil || (u.Scheme != "https" && !(u.Scheme == "http" && IsLoopbackHost(u.Hostname()))) {
+		if u, err := url.Parse(v.JWKSURL); err != nil || !secureURL(u) {
 			return nil, fmt.Errorf("OAUTH_JWKS_URL=%q: use an https URL (http only on loopback)", v.JWKSURL)
 		}
 	}
@@ -290,8 +298,7 @@ func (e env) resource(local, missing string) (string, error) {
 		}
 		r = local
 	}
-	if u, err := url.Parse(r); err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" ||
-		(u.Scheme != "https" && !(u.Scheme == "http" && IsLoopbackHost(u.Hostname()))) {
+	if u, err := url.Parse(r); err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || !secureURL(u) {
 		return "", fmt.Errorf("MCP_RESOURCE_URL=%q: use an absolute https URL without query or fragment (http only for loopback)", r)
 	}
 	return r, nil
@@ -313,6 +320,12 @@ func (e env) audience(iss *Issuer, resource string) error {
 		return errors.New("OAUTH_ALLOW_MISSING_AUDIENCE=true accepts tokens not bound to this resource; it needs COGNITO_ALLOWED_CLIENT_IDS (or OAUTH_CLIENT_IDS) so that only your app clients' tokens are accepted")
 	}
 	return nil
+}
+
+// secureURL: https, or http to this machine only (local tests), where no
+// network lies between the two ends.
+func secureURL(u *url.URL) bool {
+	return u.Host != "" && (u.Scheme == "https" || (u.Scheme == "http" && IsLoopbackHost(u.Hostname())))
 }
 
 // IsLoopbackHost reports whether h (a name or an IP, without port,

@@ -1,6 +1,9 @@
 package authconfig
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -61,6 +64,15 @@ func TestServerFromEnv(t *testing.T) {
 				t.Fatalf("%+v", ac)
 			}
 		}},
+		{name: "plain-http issuer on a public server", env: map[string]string{"AUTH_METHOD": "oauth", "OAUTH_ISSUER": "http://as.example", "MCP_RESOURCE_URL": "https://api.example.com/mcp"}, cfg: public, wantErr: "OAUTH_ISSUER=\"http://as.example\": use an https URL"},
+		{name: "plain-http issuer on Lambda", env: map[string]string{"AUTH_METHOD": "lambda", "OAUTH_ISSUER": "http://as.example/t", "MCP_RESOURCE_URL": "https://api.example.com/mcp"}, cfg: onLambda, wantErr: "use an https URL"},
+		{name: "plain-http issuer off loopback even on a local server", env: map[string]string{"AUTH_METHOD": "oauth", "OAUTH_ISSUER": "http://10.0.0.5:8080"}, cfg: local, wantErr: "use an https URL"},
+		{name: "plain-http issuer on loopback", env: map[string]string{"AUTH_METHOD": "oauth", "OAUTH_ISSUER": "http://127.0.0.1:9000/oidc"}, cfg: local, check: func(t *testing.T, ac Server) {
+			if ac.Issuer.Verifier.Issuer != "http://127.0.0.1:9000/oidc" || !ac.Issuer.DiscoverJWKS {
+				t.Fatalf("%+v", ac.Issuer)
+			}
+		}},
+		{name: "plain-http issuer on localhost", env: map[string]string{"AUTH_METHOD": "oauth", "OAUTH_ISSUER": "http://localhost:9000"}, cfg: local, check: func(t *testing.T, ac Server) {}},
 		{name: "none refused on Lambda", env: map[string]string{}, cfg: onLambda, wantErr: "this is AWS Lambda"},
 		{name: "resource URL needed on Lambda", env: pool, cfg: onLambda, wantErr: "MCP_RESOURCE_URL"},
 		{name: "API keys alone in lambda mode", env: map[string]string{"AUTH_METHOD": "lambda", "API_KEY_SHA256": key + "," + strings.Repeat("0", 64)}, cfg: onLambda, check: func(t *testing.T, ac Server) {
@@ -117,6 +129,8 @@ func TestAuthorizerFromEnv(t *testing.T) {
 		{name: "AUTH_METHOD plays no part", env: map[string]string{"AUTH_METHOD": "none", "API_KEY_SHA256": key}, keys: true},
 		{name: "JWT settings without an issuer", env: map[string]string{"OAUTH_CLIENT_IDS": "c", "API_KEY_SHA256": key}, wantErr: "needs an issuer"},
 		{name: "no audience", env: map[string]string{"OAUTH_ISSUER": "https://as.example"}, wantErr: "MCP_RESOURCE_URL"},
+		{name: "plain-http issuer", env: map[string]string{"OAUTH_ISSUER": "http://as.example", "MCP_RESOURCE_URL": "https://api.example.com/mcp"}, wantErr: "OAUTH_ISSUER=\"http://as.example\": use an https URL"},
+		{name: "plain-http issuer with its own https JWKS", env: map[string]string{"OAUTH_ISSUER": "http://as.example", "OAUTH_JWKS_URL": "https://as.example/jwks", "MCP_RESOURCE_URL": "https://api.example.com/mcp"}, wantErr: "use an https URL"},
 		{name: "loopback audience is not assumed", env: map[string]string{"OAUTH_ISSUER": "https://as.example", "MCP_RESOURCE_URL": "http://api.example.com/mcp"}, wantErr: "https"},
 	}
 	for _, tt := range tests {
@@ -136,6 +150,43 @@ func TestAuthorizerFromEnv(t *testing.T) {
 			}
 			if a.Issuer != nil && !slices.Equal(a.Issuer.Verifier.RequiredScopes, tt.wantScopes) {
 				t.Fatalf("scopes %v", a.Issuer.Verifier.RequiredScopes)
+			}
+		})
+	}
+}
+
+// Discovery over https (or loopback) must not then fetch the keys over
+// plain HTTP from elsewhere.
+func TestDiscoveredJWKSMustBeSecure(t *testing.T) {
+	tests := []struct {
+		name, jwks, wantErr string
+	}{
+		{"plain-http key set elsewhere", "http://keys.example/jwks.json", "not https"},
+		{"https key set", "https://keys.example/jwks.json", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var issuer string
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q,"authorization_endpoint":%q,"token_endpoint":%q,"response_types_supported":["code"]}`,
+					issuer, tt.jwks, issuer+"/auth", issuer+"/token")
+			}))
+			defer ts.Close()
+			issuer = ts.URL
+			s, err := ServerFromEnv(envOf(map[string]string{"AUTH_METHOD": "oauth", "OAUTH_ISSUER": issuer}), Site{Host: "127.0.0.1", Port: 3000, Path: "/mcp"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Issuer.NewVerifier(t.Context(), ts.Client())
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error %v, want %q", err, tt.wantErr)
 			}
 		})
 	}

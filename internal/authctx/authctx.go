@@ -7,9 +7,13 @@
 //
 // API Gateway flattens the context: values must be strings, numbers or
 // booleans, never objects or arrays, so scopes travel space-separated and
-// the expiry as Unix seconds. A Cognito user pool authorizer (not ours)
-// puts the token's claims under "claims" instead; Decode reads that shape
-// too.
+// the expiry as Unix seconds.
+//
+// Only our authorizer's shape is read. A Cognito user pool authorizer puts
+// the token's claims under "claims" instead, and accepts ID tokens, with no
+// client allow-list and no scope check; our deployment never uses one, so
+// such a context names nobody here and the server authenticates the
+// request itself.
 package authctx
 
 import (
@@ -29,8 +33,6 @@ const (
 	KeyIssuer      = "iss"
 	KeyMethod      = "auth"
 	KeyExpires     = "exp"
-	keyClaims      = "claims"
-	keyAudience    = "aud"
 
 	KeyError            = "error"
 	KeyErrorDescription = "error_description"
@@ -109,18 +111,13 @@ func EncodeDenial(d Denial) map[string]any {
 }
 
 // Decode reads the identity from requestContext.authorizer: our
-// authorizer's keys at the top level, or a Cognito user pool authorizer's
-// claims. It reports false when no subject is named (principalId stands in
+// authorizer's keys at the top level. It reports false when no subject is named (principalId stands in
 // for a missing sub): such a request was not authenticated upstream.
 //
 // The map comes from API Gateway, never from the client, which is what
 // makes trusting it safe.
 func Decode(authorizer map[string]any) (Identity, bool) {
-	fields := authorizer
-	if claims, ok := authorizer[keyClaims].(map[string]any); ok {
-		fields = claims
-	}
-	str := func(k string) string { return scalar(fields[k]) }
+	str := func(k string) string { return scalar(authorizer[k]) }
 	id := Identity{
 		Subject:  str(KeySubject),
 		ClientID: str(KeyClientID),
@@ -135,11 +132,6 @@ func Decode(authorizer map[string]any) (Identity, bool) {
 	if id.Subject == "" {
 		return Identity{}, false
 	}
-	if id.ClientID == "" {
-		// Cognito ID-token claims name the client "aud"; access tokens
-		// carry client_id.
-		id.ClientID = str(keyAudience)
-	}
 	if s := str(KeyExpires); s != "" {
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
 			id.Expires = time.Unix(n, 0)
@@ -149,22 +141,15 @@ func Decode(authorizer map[string]any) (Identity, bool) {
 }
 
 // Present reports whether an authorizer context names a caller at all: any
-// identity key with a value, at the top level or under "claims". It is
-// cheaper than Decode and decides whether the adapter looks further.
+// identity key with a value. It is cheaper than Decode and decides whether
+// the adapter looks further.
 func Present(authorizer map[string]any) bool {
-	has := func(m map[string]any) bool {
-		for _, k := range [...]string{KeyPrincipalID, KeySubject, KeyClientID, KeyScope, KeyUsername, KeyIssuer} {
-			if v, ok := m[k]; ok && v != nil && v != "" {
-				return true
-			}
+	for _, k := range [...]string{KeyPrincipalID, KeySubject, KeyClientID, KeyScope, KeyUsername, KeyIssuer} {
+		if v, ok := authorizer[k]; ok && v != nil && v != "" {
+			return true
 		}
-		return false
 	}
-	if has(authorizer) {
-		return true
-	}
-	claims, ok := authorizer[keyClaims].(map[string]any)
-	return ok && has(claims)
+	return false
 }
 
 // scalar renders a flattened context value. API Gateway delivers numbers as

@@ -56,9 +56,12 @@ func TestDecode(t *testing.T) {
 		want *Identity
 	}{
 		{"principalId stands in for sub", map[string]any{"principalId": "p"}, &Identity{Subject: "p"}},
-		{"cognito user pool authorizer claims", map[string]any{"claims": map[string]any{"sub": "s", "client_id": "c", "scope": "a/b", "iss": "https://cognito"}},
-			&Identity{Issuer: "https://cognito", Subject: "s", ClientID: "c", Scopes: []string{"a/b"}}},
-		{"ID-token claims name the client aud", map[string]any{"claims": map[string]any{"sub": "s", "aud": "c"}}, &Identity{Subject: "s", ClientID: "c"}},
+		// A Cognito user pool authorizer's claims (it accepts ID tokens, with
+		// no client or scope check) name nobody: the server authenticates
+		// such a request itself.
+		{"cognito user pool authorizer claims are not read", map[string]any{"claims": map[string]any{"sub": "s", "client_id": "c", "scope": "a/b", "iss": "https://cognito"}}, nil},
+		{"an ID token's claims are not read", map[string]any{"claims": map[string]any{"sub": "s", "aud": "c", "token_use": "id"}}, nil},
+		{"aud does not stand in for client_id", map[string]any{"sub": "s", "aud": "c"}, &Identity{Subject: "s"}},
 		{"exp as a JSON number", map[string]any{"sub": "s", "exp": float64(1767225600)}, &Identity{Subject: "s", Expires: time.Unix(1767225600, 0)}},
 		{"exp as a string", map[string]any{"sub": "s", "exp": "1767225600"}, &Identity{Subject: "s", Expires: time.Unix(1767225600, 0)}},
 		{"exp malformed is no expiry", map[string]any{"sub": "s", "exp": "soon"}, &Identity{Subject: "s"}},
@@ -92,7 +95,7 @@ func TestPresent(t *testing.T) {
 		{map[string]any{"integrationLatency": float64(3)}, false},
 		{map[string]any{"sub": ""}, false},
 		{map[string]any{"client_id": "c"}, true},
-		{map[string]any{"claims": map[string]any{"iss": "i"}}, true},
+		{map[string]any{"claims": map[string]any{"iss": "i", "sub": "s"}}, false},
 		{map[string]any{"claims": map[string]any{}}, false},
 	}
 	for _, tt := range tests {

@@ -198,7 +198,7 @@ func (e *env) checkNoCreates() {
 type statement struct {
 	Sid       string
 	Action    any
-	Resource  string
+	Resource  any // one ARN, or a list
 	Condition map[string]map[string]string
 }
 
@@ -221,7 +221,7 @@ func (e *env) checkPermission(fn, sid, sourceArn string) {
 }
 
 // rolePolicy returns the inline policy's statements by Sid, with their
-// actions and resource.
+// actions and resources (a list joined by commas).
 func (e *env) rolePolicy(role string) map[string]string {
 	e.t.Helper()
 	var out struct {
@@ -239,12 +239,26 @@ func (e *env) rolePolicy(role string) map[string]string {
 				actions = append(actions, fmt.Sprint(x))
 			}
 		}
-		m[s.Sid] = strings.Join(actions, ",") + " on " + s.Resource
+		var resources []string
+		switch r := s.Resource.(type) {
+		case string:
+			resources = []string{r}
+		case []any:
+			for _, x := range r {
+				resources = append(resources, fmt.Sprint(x))
+			}
+		}
+		m[s.Sid] = strings.Join(actions, ",") + " on " + strings.Join(resources, ",")
 	}
 	return m
 }
 
-func (e *env) checkServerRole() {
+// checkServerRole: the server's policy grants exactly what it uses.
+// readers are the accounts whose reader role it may assume: exactly
+// those, and none at all (no wildcard account) when there are none. No
+// statement reaches beyond its own resources (logs:DescribeLogGroups on
+// every group is gone).
+func (e *env) checkServerRole(readers ...string) {
 	e.t.Helper()
 	got := e.rolePolicy(e.fn + "-role")
 	want := map[string]string{
@@ -252,13 +266,23 @@ func (e *env) checkServerRole() {
 		"BedrockInvocationLogs":  "logs:FilterLogEvents on arn:aws:logs:*:" + account + ":log-group:/aws/bedrock/modelinvocations:*",
 		"BedrockInsightsQuery":   "logs:StartQuery on arn:aws:logs:*:" + account + ":log-group:/aws/bedrock/modelinvocations:*",
 		"BedrockInsightsResults": "logs:GetQueryResults,logs:StopQuery on *",
-		"DescribeLogGroups":      "logs:DescribeLogGroups on arn:aws:logs:*:" + account + ":log-group:*",
 		"Sessions": "dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem,dynamodb:DeleteItem,dynamodb:DescribeTable on " +
 			"arn:aws:dynamodb:" + region + ":" + account + ":table/" + e.table,
-		"CrossAccountBedrockReader": "sts:AssumeRole on arn:aws:iam::*:role/BedrockUsageReader",
+	}
+	if len(readers) > 0 {
+		var arns []string
+		for _, a := range readers {
+			arns = append(arns, "arn:aws:iam::"+a+":role/BedrockUsageReader")
+		}
+		want["CrossAccountBedrockReader"] = "sts:AssumeRole on " + strings.Join(arns, ",")
 	}
 	if !maps.Equal(got, want) {
 		e.t.Errorf("server role policy:\n got %v\nwant %v", got, want)
+	}
+	for sid, grant := range got {
+		if strings.Contains(grant, "DescribeLogGroups") || strings.Contains(grant, "::*:") || strings.HasSuffix(grant, " on *") {
+			e.t.Errorf("server role statement %s grants too much: %s", sid, grant)
+		}
 	}
 }
 
@@ -598,6 +622,8 @@ func testOAuth(t *testing.T, e *env) {
 		"SESSION_TABLE":                e.table,
 		"BEDROCK_LOG_SOURCE":           "cloudwatch",
 		"BEDROCK_CROSS_ACCOUNT_ROLE":   "BedrockUsageReader",
+		"BEDROCK_ALLOWED_ACCOUNTS":     "111122223333,444455556666," + account, // normalised
+		"BEDROCK_EXTERNAL_ID":          "mcp-usage-test",
 		"LOG_LEVEL":                    "info",
 		"REQUEST_STATE_KEY":            "",
 	}
@@ -613,7 +639,7 @@ func testOAuth(t *testing.T, e *env) {
 	// function, must answer 401 and 403, or the challenge is renamed.
 	e.checkFunction(fns[e.authzFn], "Zip", "x86_64", 256, 10, authzEnv)
 	e.checkAuthorizerPackage("x86_64")
-	e.checkServerRole()
+	e.checkServerRole("111122223333", "444455556666") // not this account: it needs no role
 	e.checkTable()
 	if g := e.logGroups(); !maps.Equal(g, map[string]int{"/aws/lambda/" + e.fn: 14, "/aws/lambda/" + e.authzFn: 14}) {
 		t.Errorf("log groups %v", g)

@@ -310,7 +310,8 @@ func TestDeployOnMoto(t *testing.T) {
 
 	t.Run("oauth", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, srv, root, aws, "oa", "IMAGE_URI="+image)
+		e := newEnv(t, srv, root, aws, "oa", "IMAGE_URI="+image,
+			"BEDROCK_ALLOWED_ACCOUNTS=111122223333, 444455556666,"+account+",111122223333", "BEDROCK_EXTERNAL_ID=mcp-usage-test")
 		e.bins = bins
 		testOAuth(t, e)
 	})

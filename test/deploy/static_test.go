@@ -182,6 +182,10 @@ func TestRefusesBadSettings(t *testing.T) {
 		{"bad TIMEOUT", []string{"AUTH=oauth", "TIMEOUT=901"}, "TIMEOUT must be 1..900"},
 		{"bad TTL", []string{"AUTH=lambda", "AUTHORIZER_RESULT_TTL=-1"}, "AUTHORIZER_RESULT_TTL must be"},
 		{"TTL that would refuse fresh tokens", []string{"AUTH=oauth", "AUTHORIZER_RESULT_TTL=901"}, "AUTHORIZER_RESULT_TTL must be 0..900"},
+		{"wildcard account", []string{"AUTH=oauth", "BEDROCK_ALLOWED_ACCOUNTS=*"}, "BEDROCK_ALLOWED_ACCOUNTS: '*' is not a 12-digit AWS account id"},
+		{"short account", []string{"AUTH=oauth", "BEDROCK_ALLOWED_ACCOUNTS=111122223333,1234"}, "'1234' is not a 12-digit"},
+		{"external id with a space", []string{"AUTH=oauth", "BEDROCK_EXTERNAL_ID=a b"}, "BEDROCK_EXTERNAL_ID must be"},
+		{"role ARN instead of a name", []string{"AUTH=oauth", "BEDROCK_CROSS_ACCOUNT_ROLE=arn:aws:iam::*:role/R"}, "BEDROCK_CROSS_ACCOUNT_ROLE must be a role name"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
