@@ -170,6 +170,8 @@ func (e *Editor) Above(write func()) {
 func (e *Editor) ReadLine(prompt string) (string, error) {
 	e.begin(prompt)
 	for {
+		// One lock for all the keys of a read: a paste is one chunk.
+		e.mu.Lock()
 		for len(e.pending) > 0 {
 			k, n := parseKey(e.pending, e.full)
 			if n == 0 {
@@ -177,10 +179,10 @@ func (e *Editor) ReadLine(prompt string) (string, error) {
 			}
 			e.pending = e.pending[n:]
 			if line, done, err := e.key(k); done {
+				e.mu.Unlock()
 				return line, err
 			}
 		}
-		e.mu.Lock()
 		e.render()
 		e.mu.Unlock()
 		n, err := e.in.Read(e.rbuf)
@@ -248,10 +250,9 @@ func (e *Editor) end(line string, err error) (string, error) {
 	return line, err
 }
 
-// key applies one key; done says ReadLine returns line and err.
+// key applies one key; done says ReadLine returns line and err. Called
+// with mu held.
 func (e *Editor) key(k key) (line string, done bool, err error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	if k.kind != kRune || e.search != nil || e.pos != len(e.buf) {
 		e.dirty = true
 	}
@@ -605,6 +606,8 @@ func (e *Editor) flush() {
 // of wcwidth that is right for what people type at a command prompt.
 func runeWidth(r rune) int {
 	switch {
+	case r < 0x300: // Latin: the common case, and a paste's hot loop
+		return 1
 	case unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf):
 		return 0
 	case r >= 0x1100 && r <= 0x115f, r >= 0x2e80 && r <= 0xa4cf && r != 0x303f,
