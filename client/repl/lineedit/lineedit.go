@@ -253,7 +253,8 @@ func (e *Editor) end(line string, err error) (string, error) {
 // key applies one key; done says ReadLine returns line and err. Called
 // with mu held.
 func (e *Editor) key(k key) (line string, done bool, err error) {
-	if k.kind != kRune || e.search != nil || e.pos != len(e.buf) {
+	// Enter needs no redraw: the line stays on screen as it is.
+	if (k.kind != kRune && k.kind != kEnter) || e.search != nil || e.pos != len(e.buf) {
 		e.dirty = true
 	}
 	if e.search != nil {
