@@ -106,6 +106,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 			// process before any defer: they end the REPL instead, which
 			// then ends its server session and returns.
 			defer restore()
+			defer rawOnContinue(in.Fd())()
 			var stop context.CancelFunc
 			ctx, stop = signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
