@@ -4,7 +4,9 @@
 // requests from the same input, and logs in with OAuth.
 //
 // The loop reads commands from an io.Reader and writes to io.Writers, so
-// cmd/mcp-client is a thin main and tests drive it in-process.
+// cmd/mcp-client is a thin main and tests drive it in-process. On a
+// terminal (Options.Edit) lines are typed into package lineedit's editor
+// (history, Ctrl-R); scripts and pipes are read line by line as they come.
 package repl
 
 import (
