@@ -135,6 +135,8 @@ func cmdHelp(r *REPL, _ context.Context, _ string, _ []word) (bool, error) {
 	b.WriteString(`
 Commands that need a server connect to MCP_SERVER_URL first when not connected.
 Ctrl-C cancels the running command; at the prompt, a second Ctrl-C exits.
+On a terminal, Up and Down recall earlier commands and Ctrl-R searches them
+(docs/client.md lists the keys; MCP_CLIENT_NO_EDIT=1 turns editing off).
 Settings: MCP_SERVER_URL, AUTH_METHOD (auto|oauth|lambda), OAUTH_CLIENT_ID, OAUTH_REDIRECT_URI,
 ACCESS_TOKEN, MCP_CLIENT_TIMEOUT, MCP_CLIENT_DEBUG, MCP_CLIENT_OUTPUT_DIR,
 MCP_PROTOCOL_VERSION (auto|a revision, to force an era); values missing from the

@@ -7,19 +7,32 @@ import (
 	"strings"
 	"sync"
 
+	"mcplambda/client/repl/lineedit"
 	"mcplambda/mcp"
 )
 
 // console serialises what the REPL writes: results from the command loop,
 // and notifications, progress and logs from the client's goroutines. On a
 // terminal it keeps one progress bar drawn on the last line of Err, cleared
-// before anything else is written and drawn again after.
+// before anything else is written and drawn again after. With the line
+// editor, everything goes above the line being typed (Editor.Above).
 type console struct {
 	mu   sync.Mutex
 	out  io.Writer // results and notifications
 	err  io.Writer // errors, progress, diagnostics
 	term bool      // err is a terminal: redraw the bar in place
 	bar  string    // the bar currently drawn ("" = none)
+	edit *lineedit.Editor
+}
+
+// around runs a write with the line being edited, if any, out of its
+// way. Called with mu held.
+func (c *console) around(write func()) {
+	if c.edit == nil {
+		write()
+		return
+	}
+	c.edit.Above(write)
 }
 
 const barWidth = 24
@@ -41,13 +54,15 @@ func (c *console) redrawBar() {
 func (c *console) write(w io.Writer, s string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.term {
-		c.clearBar()
-	}
-	io.WriteString(w, s)
-	if c.term {
-		c.redrawBar()
-	}
+	c.around(func() {
+		if c.term {
+			c.clearBar()
+		}
+		io.WriteString(w, s)
+		if c.term {
+			c.redrawBar()
+		}
+	})
 }
 
 // Printf writes a result line (a newline is added when missing).
@@ -88,12 +103,14 @@ func (c *console) Progress(p mcp.ProgressParams) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.term {
-		io.WriteString(c.err, "progress: "+text+"\n")
+		c.around(func() { io.WriteString(c.err, "progress: "+text+"\n") })
 		return
 	}
-	c.clearBar()
-	c.bar = text
-	c.redrawBar()
+	c.around(func() {
+		c.clearBar()
+		c.bar = text
+		c.redrawBar()
+	})
 }
 
 // EndProgress finishes the bar of a call, leaving its last state on screen.
@@ -101,7 +118,7 @@ func (c *console) EndProgress() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.bar != "" {
-		io.WriteString(c.err, "\n")
+		c.around(func() { io.WriteString(c.err, "\n") })
 		c.bar = ""
 	}
 }
@@ -113,7 +130,7 @@ func (c *console) DropProgress() bool {
 	defer c.mu.Unlock()
 	drawn := c.term && c.bar != ""
 	if drawn {
-		c.clearBar()
+		c.around(c.clearBar)
 	}
 	c.bar = ""
 	return drawn

@@ -88,6 +88,12 @@ func (r *REPL) cancelled(err error) (*mcp.ElicitResult, error) {
 }
 
 func (r *REPL) ask(ctx context.Context, question string) (string, error) {
+	if r.ed != nil {
+		// Answers stay out of the history: they may be secrets, and are
+		// no use to recall.
+		line, err := r.editLine(ctx, question+" ", false)
+		return strings.TrimSpace(line), err
+	}
 	if r.opts.Interactive {
 		r.con.Prompt(question + " ")
 	} else {

@@ -4,7 +4,9 @@
 // requests from the same input, and logs in with OAuth.
 //
 // The loop reads commands from an io.Reader and writes to io.Writers, so
-// cmd/mcp-client is a thin main and tests drive it in-process.
+// cmd/mcp-client is a thin main and tests drive it in-process. On a
+// terminal (Options.Edit) lines are typed into package lineedit's editor
+// (history, Ctrl-R); scripts and pipes are read line by line as they come.
 package repl
 
 import (
@@ -24,6 +26,7 @@ import (
 	"time"
 
 	"mcplambda/client"
+	"mcplambda/client/repl/lineedit"
 	"mcplambda/mcp"
 )
 
@@ -44,6 +47,12 @@ type Options struct {
 	// (the client sends notifications/cancelled); at the prompt see
 	// Interactive. nil: no interrupts.
 	Interrupts <-chan os.Signal
+	// Edit says In and Out are a terminal in raw mode (see
+	// lineedit.MakeRaw): lines are read with the line editor (history,
+	// cursor keys, Ctrl-R), output never tears the line being typed, and
+	// Interactive is implied. Width gives the terminal's columns.
+	Edit  bool
+	Width func() int
 
 	Config Config
 	// HTTPClient is handed to the MCP client; nil: its default.
@@ -75,6 +84,10 @@ type REPL struct {
 	readErr     error // set before lines is closed
 	stop        chan struct{}
 	stopOnce    sync.Once
+
+	// With Options.Edit: the editor and its input (nil otherwise).
+	ed   *lineedit.Editor
+	term *termReader
 
 	mu         sync.Mutex // guards the fields below, read by client callbacks
 	c          *client.Client
@@ -117,6 +130,9 @@ func New(opts Options) *REPL {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
+	if opts.Edit {
+		opts.Interactive = true
+	}
 	r := &REPL{
 		opts:       opts,
 		con:        &console{out: opts.Out, err: opts.Err, term: opts.Terminal},
@@ -127,6 +143,11 @@ func New(opts Options) *REPL {
 		url:        opts.Config.ServerURL,
 		authMethod: opts.Config.AuthMethod,
 		cache:      client.NewResultCache(256),
+	}
+	if opts.Edit {
+		r.term = newTermReader(opts.In, r.stop)
+		r.ed = lineedit.New(r.term, opts.Out, lineedit.Options{MaxLine: maxLine, Width: opts.Width})
+		r.con.edit = r.ed
 	}
 	r.level.Set(slog.LevelWarn)
 	if opts.Config.Debug {
@@ -145,6 +166,9 @@ func (r *REPL) Run(ctx context.Context) error {
 	defer r.shutdown()
 	if r.opts.Interactive {
 		r.con.Printf("MCP client %s. Server: %s (auth %s). Type help for commands.", r.opts.Version, r.currentURL(), r.currentAuthMethod())
+	}
+	if r.ed != nil {
+		return r.runEdit(ctx)
 	}
 	interrupted := false
 	for {
@@ -302,8 +326,8 @@ wait:
 			interrupted = true
 			cancel()
 			msg := "Cancelling..."
-			if !r.con.DropProgress() && r.opts.Interactive {
-				msg = "\n" + msg // after the terminal's ^C echo
+			if !r.con.DropProgress() && r.opts.Interactive && r.ed == nil {
+				msg = "\n" + msg // after the terminal's ^C echo (the editor's raw mode echoes nothing)
 			}
 			r.con.Errorf("%s", msg)
 		}

@@ -1,7 +1,8 @@
 // Command mcp-client is an interactive MCP client (a REPL) for the server in
 // this repository, or any Streamable HTTP MCP server.
 //
-//	mcp-client                  interactive; `help` lists the commands
+//	mcp-client                  interactive; `help` lists the commands; on a terminal,
+//	                            lines are edited with history and Ctrl-R (MCP_CLIENT_NO_EDIT=1: not)
 //	mcp-client -c 'list-tools'  run commands (';'-separated) and exit with their status
 //	mcp-client < script         read commands from stdin; exit 1 if any failed
 //	mcp-client smoke            check a deployment (make smoke): one line per check; exit 1 if any failed
@@ -19,8 +20,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
+	"syscall"
 
 	"mcplambda/client/repl"
+	"mcplambda/client/repl/lineedit"
 	"mcplambda/client/smoke"
 )
 
@@ -76,9 +80,39 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		cfg.Origin["MCP_SERVER_URL"] = "the -url flag"
 	}
 
+	edit, err := wantEditing(*script, stdin, stdout, getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "mcp-client:", err)
+		return 2
+	}
+
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt)
 	defer signal.Stop(sigs)
+
+	ctx := context.Background()
+	var width func() int
+	if edit {
+		in, out := stdin.(*os.File), stdout.(*os.File)
+		restore, err := lineedit.MakeRaw(in.Fd())
+		if err != nil {
+			if !errors.Is(err, lineedit.ErrUnsupported) {
+				fmt.Fprintf(stderr, "mcp-client: no line editing: %v\n", err)
+			}
+			edit = false
+		} else {
+			// Deferred, so a return or a panic of this goroutine gives the
+			// terminal back as it was. SIGTERM and SIGHUP would end the
+			// process before any defer: they end the REPL instead, which
+			// then ends its server session and returns.
+			defer restore()
+			defer rawOnContinue(in.Fd())()
+			var stop context.CancelFunc
+			ctx, stop = signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGHUP)
+			defer stop()
+			width = func() int { return lineedit.Width(out.Fd()) }
+		}
+	}
 
 	r := repl.New(repl.Options{
 		In:          stdin,
@@ -87,11 +121,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		Interactive: *script == "" && isTerminal(stdin),
 		Terminal:    isTerminal(stderr),
 		Interrupts:  sigs,
+		Edit:        edit,
+		Width:       width,
 		Config:      cfg,
 		OAuth:       newOAuth(cfg, getenv, stderr),
 		Version:     version,
 	})
-	ctx := context.Background()
 	if *script != "" {
 		err = r.Exec(ctx, *script)
 	} else {
@@ -125,6 +160,23 @@ func isTerminal(f any) bool {
 	}
 	st, err := file.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// wantEditing says whether to read commands with the line editor: on a
+// terminal (stdin and stdout), without -c, unless MCP_CLIENT_NO_EDIT is set
+// or TERM=dumb says the terminal cannot move its cursor.
+func wantEditing(script string, stdin io.Reader, stdout io.Writer, getenv func(string) string) (bool, error) {
+	if script != "" || !isTerminal(stdin) || !isTerminal(stdout) {
+		return false, nil // scripts and pipes read plain lines, as they always did
+	}
+	switch v := strings.ToLower(strings.TrimSpace(getenv("MCP_CLIENT_NO_EDIT"))); v {
+	case "", "0", "false", "no", "off":
+	case "1", "true", "yes", "on":
+		return false, nil
+	default:
+		return false, fmt.Errorf("MCP_CLIENT_NO_EDIT=%q: use true or false", v)
+	}
+	return getenv("TERM") != "dumb", nil
 }
 
 // newOAuth configures the OAuth login from the environment (client secret,
