@@ -161,7 +161,12 @@ func cmdDisconnect(r *REPL, ctx context.Context) error {
 		r.con.Printf("Not connected.")
 		return nil
 	}
+	stateless := r.current().Era() == client.EraStateless
 	_ = r.endSession(ctx, false)
+	if stateless {
+		r.con.Printf("Disconnected (the stateless era keeps no session on the server).")
+		return nil
+	}
 	r.con.Printf("Disconnected (the server session stays until it expires; terminate-session ends it).")
 	return nil
 }
@@ -174,6 +179,10 @@ func cmdTerminate(r *REPL, ctx context.Context) error {
 	id := c.SessionID()
 	if err := r.endSession(ctx, true); err != nil {
 		return fmt.Errorf("terminating the session: %w", err)
+	}
+	if c.Era() == client.EraStateless {
+		r.con.Printf("Disconnected: the stateless era has no server session to end.")
+		return nil
 	}
 	r.con.Printf("Session %s terminated.", sanitize(id))
 	return nil

@@ -94,3 +94,41 @@ func TestLogMessagesWithoutSetLevel(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryCommandBothEras runs the commands TestBothEras leaves out, in
+// each era: connecting and disconnecting, sessions, subscriptions, the
+// report's charts, settings. (auth is tested with a real authorization
+// server in oauth_test.go.)
+func TestEveryCommandBothEras(t *testing.T) {
+	s := newTestServer(t, nil)
+	for _, tc := range []struct {
+		version               string
+		disconnect, terminate string
+	}{
+		{mcp.LatestVersion, "Disconnected (the server session stays", "Session "},
+		{mcp.Version20260728, "Disconnected (the stateless era keeps no session", "Disconnected: the stateless era has no server session to end."},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			script := strings.Join([]string{
+				"help", "status", "connect " + s.url, "ping", `call-tool greet {"name":"Bo"}`,
+				"subscribe https://example.com/greetings/default", "unsubscribe https://example.com/greetings/default",
+				"bedrock-report us-east-1 /aws/bedrock/modelinvocations 7 --chart",
+				"debug on", "debug off", "set-auth-method auto",
+				"disconnect", "reconnect", "terminate-session", "status", "quit", "greet never-run",
+			}, "\n")
+			out, errOut, err := runScript(t, s, script, func(o *Options) { o.Config.ProtocolVersion = tc.version })
+			if err != nil {
+				t.Fatalf("%v\nout:\n%s\nerr:\n%s", err, out, errOut)
+			}
+			assertContains(t, "Out", out,
+				"Commands:", "Connection:   not connected", "protocol "+tc.version+".", "pong", "Hello, Bo!",
+				"Subscribed to https://example.com/greetings/default.", "Unsubscribed from https://example.com/greetings/default.",
+				"Bedrock Daily Usage Report (Past 7 days - us-east-1)",
+				"/bedrock-daily-tokens-", "/bedrock-tokens-per-model-",
+				"Debug output on (stderr).", "Debug output off.", "Auth method: auto.",
+				tc.disconnect, tc.terminate)
+			assertLacks(t, "Out", out, "Hello, never-run!", "Session  terminated")
+			assertLacks(t, "Err", errOut, "Error:", "panic")
+		})
+	}
+}
