@@ -697,14 +697,14 @@ func evalStats(c qCommand, data []qrow) ([]qrow, []string, error) {
 // ---- the server ----
 
 type fakeQuery struct {
-	id, text     string
-	rows         [][][2]string
-	scanned      int
-	matched      int
-	bytes        int
-	pollsLeft    int
-	done, closed bool
-	stopped      bool
+	id, text  string
+	rows      [][][2]string
+	scanned   int
+	matched   int
+	bytes     int
+	pollsLeft int
+	done      bool
+	stopped   bool
 }
 
 // fakeInsights is the test double. Set its fields before use.
