@@ -141,19 +141,9 @@ func TestCacheHints(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newTestServer(t, nil)
-			s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, b []byte) bool {
-				var m struct {
-					ID     json.RawMessage
-					Method string
-				}
-				_ = json.Unmarshal(b, &m)
-				if m.Method != mcp.MethodResourcesList {
-					return false
-				}
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":` + string(m.ID) + `,"result":{"resultType":"complete",` + tc.hints + `"resources":[{"uri":"test://a","name":"a"}]}}`))
-				return true
-			})
+			s.proxy.setHook(answerResult(mcp.MethodResourcesList, func(*http.Request, json.RawMessage) string {
+				return `{"resultType":"complete",` + tc.hints + `"resources":[{"uri":"test://a","name":"a"}]}`
+			}))
 			rc, _ := newTestCache()
 			ctx := testContext(t)
 			c := connect(t, Options{URL: s.url, Cache: rc, Auth: StaticToken("alice")})
@@ -230,26 +220,16 @@ func TestCacheInvalidation(t *testing.T) {
 func TestCacheSkipsRetriesAndSessions(t *testing.T) {
 	t.Run("retry", func(t *testing.T) {
 		s := newTestServer(t, nil)
-		s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, b []byte) bool {
-			var m struct {
-				ID     json.RawMessage
-				Method string
-				Params struct {
-					InputResponses json.RawMessage `json:"inputResponses"`
-				}
+		s.proxy.setHook(answerResult(mcp.MethodPromptsList, func(_ *http.Request, params json.RawMessage) string {
+			var p struct {
+				InputResponses json.RawMessage `json:"inputResponses"`
 			}
-			_ = json.Unmarshal(b, &m)
-			if m.Method != mcp.MethodPromptsList {
-				return false
+			_ = json.Unmarshal(params, &p)
+			if p.InputResponses == nil {
+				return `{"resultType":"input_required","inputRequests":{"r":{"method":"roots/list"}}}`
 			}
-			w.Header().Set("Content-Type", "application/json")
-			if m.Params.InputResponses == nil {
-				_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":` + string(m.ID) + `,"result":{"resultType":"input_required","inputRequests":{"r":{"method":"roots/list"}}}}`))
-				return true
-			}
-			_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":` + string(m.ID) + `,"result":{"resultType":"complete","ttlMs":60000,"cacheScope":"public","prompts":[]}}`))
-			return true
-		})
+			return `{"resultType":"complete","ttlMs":60000,"cacheScope":"public","prompts":[]}`
+		}))
 		ctx := testContext(t)
 		c := connect(t, Options{URL: s.url, Roots: func(context.Context) ([]mcp.Root, error) { return nil, nil }})
 		for range 2 {

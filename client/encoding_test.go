@@ -88,19 +88,9 @@ func TestCallToolResultMeta(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newTestServer(t, nil)
-			s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, b []byte) bool {
-				var m struct {
-					ID     json.RawMessage
-					Method string
-				}
-				_ = json.Unmarshal(b, &m)
-				if m.Method != mcp.MethodToolsCall {
-					return false
-				}
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":` + string(m.ID) + `,"result":{"resultType":"complete","_meta":` + tc.meta + `,"content":[{"type":"text","text":"hi"}]}}`))
-				return true
-			})
+			s.proxy.setHook(answerResult(mcp.MethodToolsCall, func(*http.Request, json.RawMessage) string {
+				return `{"resultType":"complete","_meta":` + tc.meta + `,"content":[{"type":"text","text":"hi"}]}`
+			}))
 			c := connect(t, Options{URL: s.url})
 			res, err := c.CallTool(testContext(t), "greet", nil)
 			if err != nil {
@@ -130,24 +120,14 @@ func TestSchemaRefsNeverFetched(t *testing.T) {
 	defer elsewhere.Close()
 	s := newTestServer(t, nil)
 	schema := `{"type":"object","properties":{"a":{"$ref":"` + elsewhere.URL + `/a.json"},"b":{"type":"string","x-mcp-header":"B"}},"$defs":{"c":{"$ref":"` + elsewhere.URL + `/c.json"}}}`
+	list := answerResult(mcp.MethodToolsList, func(*http.Request, json.RawMessage) string {
+		return `{"resultType":"complete","ttlMs":0,"cacheScope":"public","tools":[{"name":"remote","inputSchema":` + schema + `}]}`
+	})
+	call := answerResult(mcp.MethodToolsCall, func(r *http.Request, _ json.RawMessage) string {
+		return `{"resultType":"complete","content":[{"type":"text","text":"` + r.Header.Get("Mcp-Param-B") + `"}]}`
+	})
 	s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, b []byte) bool {
-		var m struct {
-			ID     json.RawMessage
-			Method string
-		}
-		_ = json.Unmarshal(b, &m)
-		var result string
-		switch m.Method {
-		case mcp.MethodToolsList:
-			result = `{"resultType":"complete","ttlMs":0,"cacheScope":"public","tools":[{"name":"remote","inputSchema":` + schema + `}]}`
-		case mcp.MethodToolsCall:
-			result = `{"resultType":"complete","content":[{"type":"text","text":"` + r.Header.Get("Mcp-Param-B") + `"}]}`
-		default:
-			return false
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":` + string(m.ID) + `,"result":` + result + `}`))
-		return true
+		return list(w, r, b) || call(w, r, b)
 	})
 	c := connect(t, Options{URL: s.url})
 	ctx := testContext(t)

@@ -223,3 +223,23 @@ func mustAddTool(tb testing.TB, srv *server.Server, tool mcp.Tool, h server.Tool
 		tb.Fatal(err)
 	}
 }
+
+// answerResult makes the proxy answer requests for method itself, with
+// the JSON result that result returns for the request; other methods reach
+// the server.
+func answerResult(method string, result func(r *http.Request, params json.RawMessage) string) func(w http.ResponseWriter, r *http.Request, b []byte) bool {
+	return func(w http.ResponseWriter, r *http.Request, b []byte) bool {
+		var m struct {
+			ID     json.RawMessage
+			Method string
+			Params json.RawMessage
+		}
+		_ = json.Unmarshal(b, &m)
+		if m.Method != method {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":` + string(m.ID) + `,"result":` + result(r, m.Params) + `}`))
+		return true
+	}
+}

@@ -427,21 +427,11 @@ func TestModernParamHeaders(t *testing.T) {
 
 func TestModernListToolsDropsInvalidAnnotation(t *testing.T) {
 	s := newTestServer(t, nil)
-	s.proxy.setHook(func(w http.ResponseWriter, r *http.Request, b []byte) bool {
-		var m struct {
-			ID     json.RawMessage
-			Method string
-		}
-		_ = json.Unmarshal(b, &m)
-		if m.Method != mcp.MethodToolsList {
-			return false
-		}
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"resultType":"complete","tools":[`+
-			`{"name":"good","inputSchema":{"type":"object","properties":{"a":{"type":"string","x-mcp-header":"A"}}}},`+
-			`{"name":"bad","inputSchema":{"type":"object","properties":{"a":{"type":"number","x-mcp-header":"A"}}}}]}}`, m.ID)
-		return true
-	})
+	s.proxy.setHook(answerResult(mcp.MethodToolsList, func(*http.Request, json.RawMessage) string {
+		return `{"resultType":"complete","tools":[` +
+			`{"name":"good","inputSchema":{"type":"object","properties":{"a":{"type":"string","x-mcp-header":"A"}}}},` +
+			`{"name":"bad","inputSchema":{"type":"object","properties":{"a":{"type":"number","x-mcp-header":"A"}}}}]}`
+	}))
 	var logs bytes.Buffer
 	var logMu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &logMu}, &slog.HandlerOptions{Level: slog.LevelWarn}))
