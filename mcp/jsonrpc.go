@@ -346,14 +346,7 @@ func appendID(dst []byte, id ID) []byte {
 
 // AppendRequest appends a request or (with a zero id) a notification.
 func AppendRequest(dst []byte, id ID, method string, params any) ([]byte, error) {
-	dst = append(dst, `{"jsonrpc":"2.0",`...)
-	if !id.IsZero() {
-		dst = append(dst, `"id":`...)
-		dst = append(dst, id.raw...)
-		dst = append(dst, ',')
-	}
-	dst = append(dst, `"method":`...)
-	dst = AppendJSONString(dst, method)
+	dst = appendRequestStart(dst, id, method)
 	if params != nil {
 		p, err := json.Marshal(params)
 		if err != nil {
@@ -381,6 +374,11 @@ func AppendRequestRaw(dst []byte, id ID, method string, params []byte) []byte {
 // appends the params (valid, compact JSON) and then '}', so they can be
 // encoded straight into the message.
 func AppendRequestHead(dst []byte, id ID, method string) []byte {
+	return append(appendRequestStart(dst, id, method), `,"params":`...)
+}
+
+// appendRequestStart appends a request's members before its params.
+func appendRequestStart(dst []byte, id ID, method string) []byte {
 	dst = append(dst, `{"jsonrpc":"2.0",`...)
 	if !id.IsZero() {
 		dst = append(dst, `"id":`...)
@@ -388,6 +386,5 @@ func AppendRequestHead(dst []byte, id ID, method string) []byte {
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"method":`...)
-	dst = AppendJSONString(dst, method)
-	return append(dst, `,"params":`...)
+	return AppendJSONString(dst, method)
 }

@@ -229,3 +229,29 @@ func FuzzDecodeMessage(f *testing.F) {
 		}
 	})
 }
+
+// AppendRequestRaw writes what AppendRequest writes for the same, already
+// encoded, params.
+func TestAppendRequestRaw(t *testing.T) {
+	for _, tc := range []struct {
+		id     ID
+		method string
+		params []byte
+	}{
+		{IntID(7), "tools/call", []byte(`{"name":"greet","arguments":{"name":"Ada"}}`)},
+		{ID{}, "notifications/initialized", nil},
+		{IntID(1), "a \"quoted\" method", []byte(`{}`)},
+	} {
+		var p any
+		if tc.params != nil {
+			p = json.RawMessage(tc.params)
+		}
+		want, err := AppendRequest(nil, tc.id, tc.method, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := AppendRequestRaw([]byte("x"), tc.id, tc.method, tc.params); string(got) != "x"+string(want) {
+			t.Errorf("AppendRequestRaw = %s, want x%s", got, want)
+		}
+	}
+}
