@@ -46,11 +46,11 @@ const (
 type jwksFault int32
 
 const (
-	jwksServeA   jwksFault = iota // the set with key A
-	jwksRefused                   // listener closed: connections refused
-	jwks500                       // HTTP 500 to every request
-	jwksStall                     // requests accepted, never answered
-	jwksServeB                    // the rotated set: key B only, A removed
+	jwksServeA  jwksFault = iota // the set with key A
+	jwksRefused                  // listener closed: connections refused
+	jwks500                      // HTTP 500 to every request
+	jwksStall                    // requests accepted, never answered
+	jwksServeB                   // the rotated set: key B only, A removed
 )
 
 // jwksServer is the authorization server's key set on loopback, which the
