@@ -207,13 +207,14 @@ func (m *tokenMint) claims(change func(jwt.MapClaims)) jwt.MapClaims {
 	return c
 }
 
-func (m *tokenMint) sign(t *testing.T, k signingKey, kid string, change func(jwt.MapClaims)) string {
-	t.Helper()
+// sign signs the claims with k under kid. Signing with a generated RSA key
+// cannot fail short of a bug, hence the panic (it runs in goroutines too).
+func (m *tokenMint) sign(k signingKey, kid string, change func(jwt.MapClaims)) string {
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, m.claims(change))
 	tok.Header["kid"] = kid
 	s, err := tok.SignedString(k.priv)
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
 	return s
 }
@@ -335,24 +336,24 @@ func TestJWKSOutageAndRotation(t *testing.T) {
 
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	ctx := t.Context()
-	cachedA := mint.sign(t, keyA, keyA.kid, nil)
+	cachedA := mint.sign(keyA, keyA.kid, nil)
 	testStart := time.Now()
 	if st, err := tryToken(ctx, hc, warmURL, cachedA); st != http.StatusOK {
 		t.Fatalf("a key-A token before the outage: %d %v\n%s", st, err, warm.Tail(20))
 	}
 	kinds := []tokenKind{
 		{name: "key A, verified before (cached)", make: func() string { return cachedA }},
-		{name: "key A, new token", make: func() string { return mint.sign(t, keyA, keyA.kid, nil) }},
-		{name: "key B (rotated in), new token", make: func() string { return mint.sign(t, keyB, keyB.kid, nil) }},
-		{name: "unknown kid", bad: true, make: func() string { return mint.sign(t, foreign, "kid-"+rand.Text()[:8], nil) }},
+		{name: "key A, new token", make: func() string { return mint.sign(keyA, keyA.kid, nil) }},
+		{name: "key B (rotated in), new token", make: func() string { return mint.sign(keyB, keyB.kid, nil) }},
+		{name: "unknown kid", bad: true, make: func() string { return mint.sign(foreign, "kid-"+rand.Text()[:8], nil) }},
 		{name: "wrong issuer (key A)", bad: true, make: func() string {
-			return mint.sign(t, keyA, keyA.kid, func(c jwt.MapClaims) { c["iss"] = "https://evil.example" })
+			return mint.sign(keyA, keyA.kid, func(c jwt.MapClaims) { c["iss"] = "https://evil.example" })
 		}},
 		{name: "wrong audience (key A)", bad: true, make: func() string {
-			return mint.sign(t, keyA, keyA.kid, func(c jwt.MapClaims) { c["aud"] = "https://other.example/mcp" })
+			return mint.sign(keyA, keyA.kid, func(c jwt.MapClaims) { c["aud"] = "https://other.example/mcp" })
 		}},
 		{name: "expired (key A)", bad: true, make: func() string {
-			return mint.sign(t, keyA, keyA.kid, func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-5 * time.Minute).Unix() })
+			return mint.sign(keyA, keyA.kid, func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-5 * time.Minute).Unix() })
 		}},
 		{name: "alg none", bad: true, make: func() string {
 			tok := jwt.NewWithClaims(jwt.SigningMethodNone, mint.claims(nil))
@@ -360,7 +361,7 @@ func TestJWKSOutageAndRotation(t *testing.T) {
 			s, _ := tok.SignedString(jwt.UnsafeAllowNoneSignatureType)
 			return s
 		}},
-		{name: "key A's kid, another key's signature", bad: true, make: func() string { return mint.sign(t, foreign, keyA.kid, nil) }},
+		{name: "key A's kid, another key's signature", bad: true, make: func() string { return mint.sign(foreign, keyA.kid, nil) }},
 	}
 
 	counts := &outcomeCounts{m: map[[2]string]map[int]int{}}
@@ -428,9 +429,9 @@ func TestJWKSOutageAndRotation(t *testing.T) {
 	wg.Go(func() {
 		for roundsCtx.Err() == nil {
 			p := *phase.Load()
-			tok := coldMint.sign(t, keyA, keyA.kid, nil)
+			tok := coldMint.sign(keyA, keyA.kid, nil)
 			if rotated.Load() {
-				tok = coldMint.sign(t, keyB, keyB.kid, nil)
+				tok = coldMint.sign(keyB, keyB.kid, nil)
 			}
 			req, _ := http.NewRequestWithContext(roundsCtx, http.MethodPost, coldURL, strings.NewReader(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"`+mcp.Version20251125+`","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`))
 			req.Header.Set("Authorization", "Bearer "+tok)
