@@ -102,7 +102,7 @@ func TestStalledClients(t *testing.T) {
 	ps := newPrincipals(4)
 	nStalled, nActive := 10, 10
 	if s.full {
-		nStalled, nActive = 150, 50
+		nStalled, nActive = 60, 40
 	}
 	proc, url := startServer(t, s, bin, ps, "BEDROCK_LOG_SOURCE=sample", "SSE_WRITE_TIMEOUT="+stallWriteTimeout.String(), "SSE_KEEPALIVE=15s")
 	pid := proc.Pid()
