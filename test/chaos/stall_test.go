@@ -216,20 +216,27 @@ func TestStalledClients(t *testing.T) {
 	setPhase(phases[2])
 	type outcome struct{ complete, cut, open int }
 	outcomes := make([]outcome, len(kinds))
+	var outMu sync.Mutex
+	var readers sync.WaitGroup
 	for _, st := range stalls {
-		_ = st.conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-		b, err := io.ReadAll(st.conn)
-		st.conn.Close()
-		o := &outcomes[st.kind]
-		switch {
-		case kinds[st.kind].complete(b):
-			o.complete++
-		case err == nil || !isTimeout(err):
-			o.cut++ // the server closed the connection before the answer was whole
-		default:
-			o.open++ // still open: nothing was left to write
-		}
+		readers.Go(func() {
+			_ = st.conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+			b, err := io.ReadAll(st.conn)
+			st.conn.Close()
+			outMu.Lock()
+			defer outMu.Unlock()
+			o := &outcomes[st.kind]
+			switch {
+			case kinds[st.kind].complete(b):
+				o.complete++
+			case err == nil || !isTimeout(err):
+				o.cut++ // the server closed the connection before the answer was whole
+			default:
+				o.open++ // still open: nothing was left to write
+			}
+		})
 	}
+	readers.Wait()
 	sleepSampling(phaseLen)
 	stopActive()
 	wg.Wait()
