@@ -46,10 +46,11 @@ test-tools: system-tools $(NPM_STAMP) $(RIE) ## install the test tools (npm pack
 # own, so make test runs them once more without it.
 ALLOC_PKGS = $(sort $(dir $(shell grep -rl --include='*_test.go' --exclude-dir=node_modules 'AllocsPerRun' .)))
 
-test: lint test-tools ## every test: unit, race, conformance, interop, moto_server, allocation budgets, brief fuzzing
+test: lint test-tools ## every test: unit, race, conformance, interop, moto_server, allocation budgets, brief fuzzing, then make chaos
 	MCP_REQUIRE_NODE_TOOLS=1 MCP_REQUIRE_MOTO=1 MCP_REQUIRE_RIE=1 $(GO) test -race -count=1 -timeout 20m ./...
 	$(MAKE) --no-print-directory allocs
 	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory chaos
 
 allocs: ## the allocation-budget tests, which -race skips
 	$(GO) test -count=1 -run 'Allocs$$' -v $(ALLOC_PKGS)
@@ -91,7 +92,7 @@ bench: ## benchmarks: in-process allocations, loopback throughput, CPU per call,
 CHAOS_SESSIONS ?= 1000
 CHAOS_DURATION ?= 60s
 CHAOS_OUTAGE ?= 10s
-chaos: ## faults and load, measured: 1,000 sessions for 60 s and a session store outage against bin/mcp-server; prints the tables
+chaos: ## faults and load, measured against bin/mcp-server: 1,000 sessions for 60 s, session store outage, JWKS outage and rotation, stalled clients, bad input; prints the tables
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/mcp-server ./cmd/mcp-server
 	@mkdir -p test/results && rm -f test/results/chaos.md
 	MCP_CHAOS=1 MCP_REQUIRE_MOTO=1 CHAOS_SERVER_BIN=bin/mcp-server CHAOS_SESSIONS=$(CHAOS_SESSIONS) \

@@ -29,6 +29,7 @@ type Config struct {
 	MaxInflightPerPrincipal int           // MAX_INFLIGHT_PER_PRINCIPAL: requests running at once for one principal, both eras (0 = unlimited)
 	RequestTimeout          time.Duration // REQUEST_TIMEOUT: longest a request may run
 	KeepAlive               time.Duration // SSE_KEEPALIVE: interval of keep-alive comments on SSE streams
+	WriteTimeout            time.Duration // SSE_WRITE_TIMEOUT: longest one write to a client may block (0 = no limit)
 	SSERetry                time.Duration // SSE_RETRY: reconnection delay suggested to clients
 	EventBuffer             int           // SSE_EVENT_BUFFER: events kept per stream for Last-Event-ID replay
 	// SSE_BUFFER_BYTES: bytes of events one session keeps for replay, all
@@ -66,6 +67,7 @@ func DefaultConfig() Config {
 		EventBufferBytes:        1 << 20,
 		RequestTimeout:          5 * time.Minute,
 		KeepAlive:               15 * time.Second,
+		WriteTimeout:            30 * time.Second,
 		SSERetry:                time.Second,
 		EventBuffer:             256,
 		MaxStreamsPerSession:    32,
@@ -145,6 +147,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	integer("MAX_INFLIGHT_PER_PRINCIPAL", &c.MaxInflightPerPrincipal, 0)
 	duration("REQUEST_TIMEOUT", &c.RequestTimeout)
 	duration("SSE_KEEPALIVE", &c.KeepAlive)
+	duration("SSE_WRITE_TIMEOUT", &c.WriteTimeout)
 	duration("SSE_RETRY", &c.SSERetry)
 	integer("SSE_EVENT_BUFFER", &c.EventBuffer, 1)
 	integer("SSE_MAX_STREAMS", &c.MaxStreamsPerSession, 1)

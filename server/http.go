@@ -70,11 +70,21 @@ func (h *Handler) writeAuthError(w http.ResponseWriter, err error) int {
 			WWWAuthenticate string `json:"www_authenticate"`
 		}{ae.Challenge})
 	}
+	if ae.Status == http.StatusServiceUnavailable {
+		// The keys could not be fetched; the verifier tries again at most
+		// every few seconds, so a client that waits that long gets a fresh
+		// answer.
+		w.Header().Set("Retry-After", keysRetryAfter)
+	}
 	w.Header()["Content-Type"] = hdrJSON
 	w.WriteHeader(ae.Status)
 	_, _ = w.Write(append(mcp.AppendErrorResponse(nil, mcp.NullID, e), '\n'))
 	return ae.Status
 }
+
+// keysRetryAfter is the Retry-After, in seconds, of a 503 for keys that
+// could not be fetched: the verifier's shortest wait between attempts.
+const keysRetryAfter = "5"
 
 // writeError answers with a JSON-RPC error body and an HTTP status.
 func (h *Handler) writeError(w http.ResponseWriter, status int, id mcp.ID, code int, msg string) int {

@@ -209,6 +209,9 @@ func (st *stream) writeJSONLocked() {
 	if st.code != 0 {
 		w.WriteHeader(int(st.code))
 	}
+	// The deadline also bounds net/http's final flush of the answer; it
+	// clears it once the request is done.
+	st.boundWriteLocked()
 	if !st.batch {
 		// A trailing newline keeps curl output readable; JSON ignores it.
 		_, _ = w.Write(append(st.jsonOne, '\n'))
@@ -339,6 +342,7 @@ func (st *stream) dropEventsLocked() {
 }
 
 func (st *stream) writeLocked(b []byte) {
+	st.boundWriteLocked()
 	if _, err := st.w.Write(b); err != nil {
 		st.w, st.rc = nil, nil
 		return
@@ -350,9 +354,28 @@ func (st *stream) flushLocked() {
 	if st.rc == nil {
 		st.rc = http.NewResponseController(st.w)
 	}
+	st.boundWriteLocked()
 	if err := st.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		st.w, st.rc = nil, nil
 	}
+}
+
+// boundWriteLocked gives the next write a deadline. A client that stops
+// reading fills its TCP window, and the write would then block for as
+// long as the connection stays open, holding the stream's lock: the
+// session's DELETE, its expiry (and with it the sweep of every other
+// session) and shutdown would wait on that lock forever. With the deadline
+// the write fails, the sink is detached and the events stay buffered for
+// the client to resume. Writers without deadlines (Lambda's) are left as
+// they are.
+func (st *stream) boundWriteLocked() {
+	if st.h.cfg.WriteTimeout <= 0 {
+		return
+	}
+	if st.rc == nil {
+		st.rc = http.NewResponseController(st.w)
+	}
+	_ = st.rc.SetWriteDeadline(time.Now().Add(st.h.cfg.WriteTimeout))
 }
 
 func (st *stream) armKeepAliveLocked() {
