@@ -235,11 +235,15 @@ func startOAuthServer(t *testing.T, s settings, bin, iss, jwksURL string) (*test
 	return p, url
 }
 
-// tryToken sends initialize with token and returns the status (0 for a
-// transport error) and whether the 503, if it is one, had Retry-After.
+// tryToken sends a stateless-era server/discover with token and returns
+// the status (0 for a transport error). Authentication comes before either
+// era's routing, so this checks the token as an initialize would, without
+// leaving a session behind per try (hundreds a minute from one subject
+// would meet MAX_SESSIONS_PER_PRINCIPAL, which is not under test here).
 func tryToken(ctx context.Context, hc *http.Client, url, token string) (int, error) {
-	body := `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"` + mcp.Version20251125 +
-		`","capabilities":{},"clientInfo":{"name":"chaos-jwks","version":"1"}}}`
+	body := `{"jsonrpc":"2.0","id":0,"method":"server/discover","params":{"_meta":{` +
+		`"io.modelcontextprotocol/protocolVersion":"` + mcp.Version20260728 + `",` +
+		`"io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"chaos-jwks","version":"1"}}}}`
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		return 0, err
@@ -247,14 +251,16 @@ func tryToken(ctx context.Context, hc *http.Client, url, token string) (int, err
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", mcp.Version20260728)
+	req.Header.Set("Mcp-Method", "server/discover")
 	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, err
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-	if resp.StatusCode == http.StatusOK && resp.Header.Get("Mcp-Session-Id") == "" {
-		return resp.StatusCode, fmt.Errorf("200 without a session")
+	if resp.StatusCode == http.StatusOK && !strings.Contains(string(b), `"supportedVersions"`) {
+		return resp.StatusCode, fmt.Errorf("200 without a discover result: %.200s", b)
 	}
 	return resp.StatusCode, nil
 }
