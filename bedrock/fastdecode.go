@@ -83,24 +83,34 @@ func skipContainer(b []byte, i int) int {
 }
 
 // skipString returns the index just past the string whose opening quote
-// is at b[i], or -1, as jsonlex.SkipStringLoose. Most strings in bodies
-// are short keys and words ("role", "text", "user"): one 8-byte word
-// tested for a quote or backslash settles them without a call.
+// is at b[i], or -1, as jsonlex.SkipStringLoose. Strings in bodies are
+// mostly short keys and words ("role", "text", "user") or sentences of a
+// few dozen bytes: testing 8-byte words for a quote settles them without a
+// call, which costs more than the scan for strings this short. Longer ones
+// go on with bytes.IndexByte (in SkipStringLoose), whose vector loop wins
+// past a few words.
 func skipString(b []byte, i int) int {
-	if i+9 <= len(b) {
-		x := binary.LittleEndian.Uint64(b[i+1:])
-		const ones, highs = 0x0101010101010101, 0x8080808080808080
-		q, bs := x^(ones*'"'), x^(ones*'\\')
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	j := i + 1
+	for w := 0; w < swarStringWords && j+8 <= len(b); w++ {
+		q := binary.LittleEndian.Uint64(b[j:]) ^ (ones * '"')
 		// The lowest flagged byte is exact (borrows only run upward).
-		if m := ((q-ones)&^q | (bs-ones)&^bs) & highs; m != 0 {
-			k := i + 1 + bits.TrailingZeros64(m)>>3
-			if b[k] == '"' {
+		if m := (q - ones) &^ q & highs; m != 0 {
+			k := j + bits.TrailingZeros64(m)>>3
+			if b[k-1] != '\\' {
 				return k + 1
 			}
+			// An escaped quote, perhaps: let the careful scan decide.
+			return jsonlex.SkipStringLoose(b, i)
 		}
+		j += 8
 	}
 	return jsonlex.SkipStringLoose(b, i)
 }
+
+// swarStringWords is how many 8-byte words skipString tests before it
+// calls bytes.IndexByte.
+const swarStringWords = 8
 
 // skipValue skips any value at b[i] as decodeRef's skip does, or returns -1.
 func skipValue(b []byte, i int) int {
@@ -325,13 +335,64 @@ var keyNames = [...]string{
 }
 
 // keyTable lists an object's keys by their first byte.
-type keyTable [256][]uint8
+type keyTable [256][]keyPattern
+
+// keyPattern is a key as it usually appears, quoted and followed by its
+// colon ("name":), held as the little-endian 8-byte words a comparison
+// loads: comparing two or three words in line costs less than the call a
+// string comparison makes, and the colon comes with the last word.
+type keyPattern struct {
+	id    uint8
+	n     int       // length of the pattern
+	nHead int       // words at offsets 0, 8, 16 before the tail
+	head  [3]uint64 // the words at offsets 0, 8, 16
+	tail  uint64    // the word ending the pattern (at n-8), or for n < 8 the pattern
+	mask  uint64    // for n < 8: the bytes of the word that the pattern covers
+	text  string
+}
+
+func newKeyPattern(id uint8) keyPattern {
+	t := `"` + keyNames[id] + `":`
+	p := keyPattern{id: id, n: len(t), text: t}
+	if len(t) < 8 {
+		var w [8]byte
+		copy(w[:], t)
+		p.tail = binary.LittleEndian.Uint64(w[:])
+		p.mask = 1<<(8*len(t)) - 1
+		return p
+	}
+	p.nHead = (len(t) - 1) / 8
+	for k := range p.nHead {
+		p.head[k] = binary.LittleEndian.Uint64([]byte(t[8*k:]))
+	}
+	p.tail = binary.LittleEndian.Uint64([]byte(t[len(t)-8:]))
+	return p
+}
+
+// at reports whether b[i:] starts with the pattern.
+func (p *keyPattern) at(b []byte, i int) bool {
+	if p.n < 8 {
+		if i+8 > len(b) {
+			return len(b)-i >= p.n && string(b[i:i+p.n]) == p.text
+		}
+		return binary.LittleEndian.Uint64(b[i:])&p.mask == p.tail
+	}
+	if i+p.n > len(b) {
+		return false
+	}
+	for k := range p.nHead {
+		if binary.LittleEndian.Uint64(b[i+8*k:]) != p.head[k] {
+			return false
+		}
+	}
+	return binary.LittleEndian.Uint64(b[i+p.n-8:]) == p.tail
+}
 
 func newKeyTable(ids ...uint8) *keyTable {
 	var t keyTable
 	for _, id := range ids {
 		n := keyNames[id]
-		t[n[0]] = append(t[n[0]], id)
+		t[n[0]] = append(t[n[0]], newKeyPattern(id))
 	}
 	return &t
 }
@@ -357,13 +418,23 @@ func member(b []byte, i int, known *keyTable) (id int, key []byte, at int) {
 	if i+1 >= len(b) || b[i] != '"' {
 		return 0, nil, -1
 	}
+	cands := known[b[i+1]]
+	for k := range cands {
+		if p := &cands[k]; p.at(b, i) {
+			if j := skipWS(b, i+p.n); j < len(b) {
+				return int(p.id), b[i+1 : i+p.n-2], j
+			}
+			return 0, nil, -1
+		}
+	}
+	// A listed key with white space before its colon, or another key.
 	end := -1
-	for _, k := range known[b[i+1]] {
+	for k := range cands {
 		// A listed name has no quote or backslash, so the quote after
 		// it closes the key.
-		n := keyNames[k]
+		n := keyNames[cands[k].id]
 		if e := i + 1 + len(n); e < len(b) && b[e] == '"' && string(b[i+1:e]) == n {
-			end, id = e+1, int(k)
+			end, id = e+1, int(cands[k].id)
 			break
 		}
 	}
