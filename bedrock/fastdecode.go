@@ -244,6 +244,9 @@ func (d *Decoder) str(b []byte, i int, r *Record, f int) int {
 		}
 		end = e
 		if f == fRequest {
+			if d.SkipRequestID {
+				return end // checked as the reference checks it, not kept
+			}
 			v = string(s) // unique per record: sharing would only fill the table
 		} else {
 			v = d.intern(s)
