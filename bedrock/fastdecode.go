@@ -337,65 +337,74 @@ var keyNames = [...]string{
 	kOutputBodyJSON: "outputBodyJson", kOutputTokenCount: "outputTokenCount",
 }
 
+// numKeys is the number of key numbers, kUnknown included.
+const numKeys = kOutputTokenCount + 1
+
+// Where a Decoder's key prediction (Decoder.next) starts in each kind of
+// object: the slot after the last key number, one per kind.
+const (
+	startIdentity = numKeys + subIdentity
+	startInput    = numKeys + subInput
+	startOutput   = numKeys + subOutput
+	startTop      = numKeys + 3
+	numPredict    = numKeys + 4
+)
+
 // keyTable lists an object's keys by their first byte.
-type keyTable [256][]keyPattern
+type keyTable [256][]uint8
 
 // keyPattern is a key as it usually appears, quoted and followed by its
 // colon ("name":), held as the little-endian 8-byte words a comparison
-// loads: comparing two or three words in line costs less than the call a
-// string comparison makes, and the colon comes with the last word.
+// loads, with a mask per word for the bytes the pattern covers: four
+// masked word comparisons, without a branch between them, cost less than
+// the call and the loop a string comparison makes, and the colon comes
+// with them.
 type keyPattern struct {
-	id    uint8
-	n     int       // length of the pattern
-	nHead int       // words at offsets 0, 8, 16 before the tail
-	head  [3]uint64 // the words at offsets 0, 8, 16
-	tail  uint64    // the word ending the pattern (at n-8), or for n < 8 the pattern
-	mask  uint64    // for n < 8: the bytes of the word that the pattern covers
-	text  string
+	n    int // length of the pattern
+	w, m [4]uint64
 }
 
-func newKeyPattern(id uint8) keyPattern {
-	t := `"` + keyNames[id] + `":`
-	p := keyPattern{id: id, n: len(t), text: t}
-	if len(t) < 8 {
-		var w [8]byte
-		copy(w[:], t)
-		p.tail = binary.LittleEndian.Uint64(w[:])
-		p.mask = 1<<(8*len(t)) - 1
-		return p
-	}
-	p.nHead = (len(t) - 1) / 8
-	for k := range p.nHead {
-		p.head[k] = binary.LittleEndian.Uint64([]byte(t[8*k:]))
-	}
-	p.tail = binary.LittleEndian.Uint64([]byte(t[len(t)-8:]))
-	return p
-}
-
-// at reports whether b[i:] starts with the pattern.
-func (p *keyPattern) at(b []byte, i int) bool {
-	if p.n < 8 {
-		if i+8 > len(b) {
-			return len(b)-i >= p.n && string(b[i:i+p.n]) == p.text
+// keyPatterns holds the pattern of every listed key, by number.
+var keyPatterns = func() (ps [numKeys]keyPattern) {
+	for id := kUnknown + 1; id < numKeys; id++ {
+		t := `"` + keyNames[id] + `":`
+		var buf [32]byte
+		copy(buf[:], t)
+		p := &ps[id]
+		p.n = len(t)
+		for k := range p.w {
+			p.w[k] = binary.LittleEndian.Uint64(buf[8*k:])
+			switch covered := len(t) - 8*k; {
+			case covered >= 8:
+				p.m[k] = ^uint64(0)
+			case covered > 0:
+				p.m[k] = 1<<(8*covered) - 1
+			}
 		}
-		return binary.LittleEndian.Uint64(b[i:])&p.mask == p.tail
 	}
-	if i+p.n > len(b) {
+	return ps
+}()
+
+// at reports whether b[i:] starts with the pattern; false may also mean
+// that fewer than 32 bytes are left.
+func (p *keyPattern) at(b []byte, i int) bool {
+	if b = b[i:]; len(b) < 32 {
+		// The words would run past the end: member's slower
+		// comparison of the name takes these few keys.
 		return false
 	}
-	for k := range p.nHead {
-		if binary.LittleEndian.Uint64(b[i+8*k:]) != p.head[k] {
-			return false
-		}
-	}
-	return binary.LittleEndian.Uint64(b[i+p.n-8:]) == p.tail
+	w := (*[32]byte)(b)
+	return (binary.LittleEndian.Uint64(w[:])^p.w[0])&p.m[0]|
+		(binary.LittleEndian.Uint64(w[8:])^p.w[1])&p.m[1]|
+		(binary.LittleEndian.Uint64(w[16:])^p.w[2])&p.m[2]|
+		(binary.LittleEndian.Uint64(w[24:])^p.w[3])&p.m[3] == 0
 }
 
 func newKeyTable(ids ...uint8) *keyTable {
 	var t keyTable
 	for _, id := range ids {
 		n := keyNames[id]
-		t[n[0]] = append(t[n[0]], newKeyPattern(id))
+		t[n[0]] = append(t[n[0]], id)
 	}
 	return &t
 }
@@ -415,29 +424,50 @@ var (
 
 // member reads an object member's key at b[i] and the colon after it,
 // returning the key's number in known (kUnknown if it is not listed), the
-// key, and the index of the value. An unlisted key may hold escapes:
-// callers must refuse it (see skipUnknown) unless they skip its value.
+// key, and the index of the value. prev is the number of the key before
+// it in the object, or the object's start slot (startTop...). An unlisted
+// key may hold escapes: callers must refuse it (see skipUnknown) unless
+// they skip its value.
+//
+// A log's writer puts the keys in the same order record after record, so
+// the key that followed prev last time is tried first: one comparison
+// instead of a look-up and a comparison per candidate.
+func (d *Decoder) member(b []byte, i int, known *keyTable, prev int) (id int, key []byte, at int) {
+	if pid := d.next[prev]; pid != kUnknown {
+		if p := &keyPatterns[pid]; p.at(b, i) {
+			if j := skipWS(b, i+p.n); j < len(b) {
+				return int(pid), b[i+1 : i+p.n-2], j
+			}
+			return 0, nil, -1
+		}
+	}
+	id, key, at = member(b, i, known)
+	d.next[prev] = uint8(id)
+	return id, key, at
+}
+
+// member reads a member's key as Decoder.member does, without prediction.
 func member(b []byte, i int, known *keyTable) (id int, key []byte, at int) {
 	if i+1 >= len(b) || b[i] != '"' {
 		return 0, nil, -1
 	}
 	cands := known[b[i+1]]
-	for k := range cands {
-		if p := &cands[k]; p.at(b, i) {
+	for _, k := range cands {
+		if p := &keyPatterns[k]; p.at(b, i) {
 			if j := skipWS(b, i+p.n); j < len(b) {
-				return int(p.id), b[i+1 : i+p.n-2], j
+				return int(k), b[i+1 : i+p.n-2], j
 			}
 			return 0, nil, -1
 		}
 	}
 	// A listed key with white space before its colon, or another key.
 	end := -1
-	for k := range cands {
+	for _, k := range cands {
 		// A listed name has no quote or backslash, so the quote after
 		// it closes the key.
-		n := keyNames[cands[k].id]
+		n := keyNames[k]
 		if e := i + 1 + len(n); e < len(b) && b[e] == '"' && string(b[i+1:e]) == n {
-			end, id = e+1, int(cands[k].id)
+			end, id = e+1, int(k)
 			break
 		}
 	}
@@ -490,11 +520,13 @@ func (d *Decoder) sub(b []byte, i int, r *Record, which int) int {
 	case subOutput:
 		known = outputKeys
 	}
+	prev := numKeys + which
 	for {
-		id, key, j := member(b, i, known)
+		id, key, j := d.member(b, i, known, prev)
 		if j < 0 {
 			return -1
 		}
+		prev = id
 		switch id {
 		case kArn:
 			j = d.str(b, j, r, fIdentity)
@@ -542,11 +574,13 @@ func (d *Decoder) decodeFast(b []byte, r *Record) bool {
 	if i < len(b) && b[i] == '}' {
 		return false // no timestamp: decodeRef reports it
 	}
+	prev := startTop
 	for {
-		id, key, j := member(b, i, topKeys)
+		id, key, j := d.member(b, i, topKeys, prev)
 		if j < 0 {
 			return false
 		}
+		prev = id
 		switch id {
 		case kTimestamp:
 			switch b[j] {

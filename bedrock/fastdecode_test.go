@@ -92,6 +92,23 @@ func TestFastDecodeMatchesReference(t *testing.T) {
 	} {
 		inputs = append(inputs, []byte(s))
 	}
+	// Keys in other orders, and near misses of the keys a Decoder expects
+	// next (see Decoder.member), each followed by enough bytes for the
+	// word comparison and then by none.
+	pad := `,"x":"` + strings.Repeat("p", 40) + `"`
+	for _, s := range []string{
+		`{"modelId":"m","timestamp":"2026-11-20T10:15:30Z","region":"r","input":{"cacheReadInputTokenCount":2,"inputTokenCount":5}`,
+		`{"timestamp":"2026-11-20T10:15:30Z","region":"r","modelId":"m","input":{"inputTokenCount":5,"cacheReadInputTokenCount":2}`,
+		`{"timestamp":"2026-11-20T10:15:30Z","region" :"r","modelId":"m","input":{"inputTokenCount" : 5}`,
+		`{"timestamp":"2026-11-20T10:15:30Z","regionX":"r","modelId":"m","input":{"inputTokenCountX":5}`,
+		`{"timestamp":"2026-11-20T10:15:30Z","Region":"r","modelId":"m","input":{"InputTokenCount":5}`,
+		`{"timestamp":"2026-11-20T10:15:30Z","regio\u006e":"r","modelId":"m","input":{"inputTokenCoun\u0074":5}`,
+		`{"timestamp":"2026-11-20T10:15:30Z","region":"r","modelId":"m","input":{"inputTokenCount":5},"region":null`,
+	} {
+		for range 2 {
+			inputs = append(inputs, []byte(s+pad+`}`), []byte(s+`}`))
+		}
+	}
 	noID := Decoder{SkipRequestID: true}
 	for _, in := range inputs {
 		checkSameAsRef(t, &d, in)

@@ -63,6 +63,7 @@ type Decoder struct {
 
 	interned map[string]string
 	recent   [fRequest]recentValues
+	next     [numPredict]uint8 // see Decoder.member
 }
 
 // DecodeRecord decodes one record with the default size bound.
