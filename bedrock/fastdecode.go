@@ -92,6 +92,28 @@ func skipContainer(b []byte, i int) int {
 func skipString(b []byte, i int) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	j := i + 1
+	if len(b)-j >= 16 {
+		// The first two words without a branch between them: whether
+		// a string ends in the first or the second word is what a
+		// branch predictor guesses worst.
+		w := (*[16]byte)(b[j:])
+		q0 := binary.LittleEndian.Uint64(w[:]) ^ (ones * '"')
+		q1 := binary.LittleEndian.Uint64(w[8:]) ^ (ones * '"')
+		m0 := (q0 - ones) &^ q0 & highs
+		m1 := (q1 - ones) &^ q1 & highs
+		// The first quote's place in the 16 bytes, or 16.
+		k := bits.TrailingZeros64(m0) >> 3
+		if m0 == 0 {
+			k = 8 + bits.TrailingZeros64(m1)>>3
+		}
+		if k < 16 {
+			if k += j; b[k-1] != '\\' {
+				return k + 1
+			}
+			return jsonlex.SkipStringLoose(b, i)
+		}
+		j += 16
+	}
 	for w := 0; w < swarStringWords && j+8 <= len(b); w++ {
 		q := binary.LittleEndian.Uint64(b[j:]) ^ (ones * '"')
 		// The lowest flagged byte is exact (borrows only run upward).
