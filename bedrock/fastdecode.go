@@ -614,7 +614,7 @@ func (d *Decoder) decodeFast(b []byte, r *Record) bool {
 				if end < 0 {
 					return false
 				}
-				if t, ok := utcSeconds(b[j:end]); ok {
+				if t, ok := d.utcSeconds(b[j:end]); ok {
 					r.Timestamp = t
 				} else if r.Timestamp.UnmarshalJSON(b[j:end]) != nil {
 					return false
@@ -687,6 +687,42 @@ func utcSeconds(lit []byte) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return time.Date(y, time.Month(mo), d, h, mi, s, 0, time.UTC), true
+}
+
+// utcSeconds is the package's utcSeconds, with the last day parsed
+// remembered: records come in time order, so most share the day of the one
+// before, and the time of day is all there is left to parse.
+func (d *Decoder) utcSeconds(lit []byte) (time.Time, bool) {
+	if len(lit) == 22 && binary.LittleEndian.Uint64(lit[1:]) == d.dayHead &&
+		binary.LittleEndian.Uint16(lit[9:]) == d.dayTail &&
+		lit[11] == 'T' && lit[14] == ':' && lit[17] == ':' && lit[20] == 'Z' {
+		if sec := secondOfDay(lit); sec >= 0 {
+			return time.Unix(d.dayStart+int64(sec), 0).UTC(), true
+		}
+	}
+	t, ok := utcSeconds(lit)
+	if ok {
+		d.dayHead = binary.LittleEndian.Uint64(lit[1:])
+		d.dayTail = binary.LittleEndian.Uint16(lit[9:])
+		d.dayStart = t.Unix() - int64(secondOfDay(lit))
+	}
+	return t, ok
+}
+
+// secondOfDay parses the hh:mm:ss of a timestamp of the form utcSeconds
+// takes, or returns -1.
+func secondOfDay(lit []byte) int {
+	h, ok1 := twoDigits(lit[12], lit[13])
+	m, ok2 := twoDigits(lit[15], lit[16])
+	s, ok3 := twoDigits(lit[18], lit[19])
+	if !ok1 || !ok2 || !ok3 || h > 23 || m > 59 || s > 59 {
+		return -1
+	}
+	return h*3600 + m*60 + s
+}
+
+func twoDigits(a, b byte) (int, bool) {
+	return int(a-'0')*10 + int(b-'0'), a-'0' <= 9 && b-'0' <= 9
 }
 
 func daysIn(month, year int) int {

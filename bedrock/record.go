@@ -64,6 +64,11 @@ type Decoder struct {
 	interned map[string]string
 	recent   [fRequest]recentValues
 	next     [numPredict]uint8 // see Decoder.member
+	// The date of the last timestamp parsed (see Decoder.utcSeconds):
+	// its first 8 and last 2 bytes, and its midnight in Unix seconds.
+	dayHead  uint64
+	dayTail  uint16
+	dayStart int64
 }
 
 // DecodeRecord decodes one record with the default size bound.
