@@ -13,9 +13,10 @@ import (
 // records (about 0.9 KB, most of it keys, short strings and small bodies)
 // showed the reference parser spending its time in per-string IndexByte
 // calls, closures per object member and one string allocation per field.
-// decodeFast walks the record in one loop without closures, scans short
-// strings byte by byte (long ones still with IndexByte), and shares the
-// strings that repeat across records.
+// decodeFast walks the record in one loop without closures, tests short
+// strings by 8-byte words (long ones still with IndexByte), tries first
+// the key the last record had in the same place, and shares the strings
+// that repeat across records.
 //
 // It accepts only the common, unambiguous form: on anything else (an
 // escape in a key or a decoded string, a number that is not a plain

@@ -22,7 +22,7 @@ type Record struct {
 	AccountID        string
 	IdentityARN      string
 	Region           string
-	RequestID        string
+	RequestID        string // empty if the Decoder's SkipRequestID is set
 	Operation        string
 	ModelID          string
 	InputTokens      int64
