@@ -13,9 +13,10 @@ import (
 // records (about 0.9 KB, most of it keys, short strings and small bodies)
 // showed the reference parser spending its time in per-string IndexByte
 // calls, closures per object member and one string allocation per field.
-// decodeFast walks the record in one loop without closures, scans short
-// strings byte by byte (long ones still with IndexByte), and shares the
-// strings that repeat across records.
+// decodeFast walks the record in one loop without closures, tests short
+// strings by 8-byte words (long ones still with IndexByte), tries first
+// the key the last record had in the same place, and shares the strings
+// that repeat across records.
 //
 // It accepts only the common, unambiguous form: on anything else (an
 // escape in a key or a decoded string, a number that is not a plain
@@ -83,24 +84,56 @@ func skipContainer(b []byte, i int) int {
 }
 
 // skipString returns the index just past the string whose opening quote
-// is at b[i], or -1, as jsonlex.SkipStringLoose. Most strings in bodies
-// are short keys and words ("role", "text", "user"): one 8-byte word
-// tested for a quote or backslash settles them without a call.
+// is at b[i], or -1, as jsonlex.SkipStringLoose. Strings in bodies are
+// mostly short keys and words ("role", "text", "user") or sentences of a
+// few dozen bytes: testing 8-byte words for a quote settles them without a
+// call, which costs more than the scan for strings this short. Longer ones
+// go on with bytes.IndexByte (in SkipStringLoose), whose vector loop wins
+// past a few words.
 func skipString(b []byte, i int) int {
-	if i+9 <= len(b) {
-		x := binary.LittleEndian.Uint64(b[i+1:])
-		const ones, highs = 0x0101010101010101, 0x8080808080808080
-		q, bs := x^(ones*'"'), x^(ones*'\\')
-		// The lowest flagged byte is exact (borrows only run upward).
-		if m := ((q-ones)&^q | (bs-ones)&^bs) & highs; m != 0 {
-			k := i + 1 + bits.TrailingZeros64(m)>>3
-			if b[k] == '"' {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	j := i + 1
+	if len(b)-j >= 16 {
+		// The first two words without a branch between them: whether
+		// a string ends in the first or the second word is what a
+		// branch predictor guesses worst.
+		w := (*[16]byte)(b[j:])
+		q0 := binary.LittleEndian.Uint64(w[:]) ^ (ones * '"')
+		q1 := binary.LittleEndian.Uint64(w[8:]) ^ (ones * '"')
+		m0 := (q0 - ones) &^ q0 & highs
+		m1 := (q1 - ones) &^ q1 & highs
+		// The first quote's place in the 16 bytes, or 16.
+		k := bits.TrailingZeros64(m0) >> 3
+		if m0 == 0 {
+			k = 8 + bits.TrailingZeros64(m1)>>3
+		}
+		if k < 16 {
+			if k += j; b[k-1] != '\\' {
 				return k + 1
 			}
+			return jsonlex.SkipStringLoose(b, i)
 		}
+		j += 16
+	}
+	for w := 0; w < swarStringWords && j+8 <= len(b); w++ {
+		q := binary.LittleEndian.Uint64(b[j:]) ^ (ones * '"')
+		// The lowest flagged byte is exact (borrows only run upward).
+		if m := (q - ones) &^ q & highs; m != 0 {
+			k := j + bits.TrailingZeros64(m)>>3
+			if b[k-1] != '\\' {
+				return k + 1
+			}
+			// An escaped quote, perhaps: let the careful scan decide.
+			return jsonlex.SkipStringLoose(b, i)
+		}
+		j += 8
 	}
 	return jsonlex.SkipStringLoose(b, i)
 }
+
+// swarStringWords is how many 8-byte words skipString tests before it
+// calls bytes.IndexByte.
+const swarStringWords = 8
 
 // skipValue skips any value at b[i] as decodeRef's skip does, or returns -1.
 func skipValue(b []byte, i int) int {
@@ -234,6 +267,9 @@ func (d *Decoder) str(b []byte, i int, r *Record, f int) int {
 		}
 		end = e
 		if f == fRequest {
+			if d.SkipRequestID {
+				return end // checked as the reference checks it, not kept
+			}
 			v = string(s) // unique per record: sharing would only fill the table
 		} else {
 			v = d.intern(s)
@@ -324,8 +360,68 @@ var keyNames = [...]string{
 	kOutputBodyJSON: "outputBodyJson", kOutputTokenCount: "outputTokenCount",
 }
 
+// numKeys is the number of key numbers, kUnknown included.
+const numKeys = kOutputTokenCount + 1
+
+// Where a Decoder's key prediction (Decoder.next) starts in each kind of
+// object: the slot after the last key number, one per kind.
+const (
+	startIdentity = numKeys + subIdentity
+	startInput    = numKeys + subInput
+	startOutput   = numKeys + subOutput
+	startTop      = numKeys + 3
+	numPredict    = numKeys + 4
+)
+
 // keyTable lists an object's keys by their first byte.
 type keyTable [256][]uint8
+
+// keyPattern is a key as it usually appears, quoted and followed by its
+// colon ("name":), held as the little-endian 8-byte words a comparison
+// loads, with a mask per word for the bytes the pattern covers: four
+// masked word comparisons, without a branch between them, cost less than
+// the call and the loop a string comparison makes, and the colon comes
+// with them.
+type keyPattern struct {
+	n    int // length of the pattern
+	w, m [4]uint64
+}
+
+// keyPatterns holds the pattern of every listed key, by number.
+var keyPatterns = func() (ps [numKeys]keyPattern) {
+	for id := kUnknown + 1; id < numKeys; id++ {
+		t := `"` + keyNames[id] + `":`
+		var buf [32]byte
+		copy(buf[:], t)
+		p := &ps[id]
+		p.n = len(t)
+		for k := range p.w {
+			p.w[k] = binary.LittleEndian.Uint64(buf[8*k:])
+			switch covered := len(t) - 8*k; {
+			case covered >= 8:
+				p.m[k] = ^uint64(0)
+			case covered > 0:
+				p.m[k] = 1<<(8*covered) - 1
+			}
+		}
+	}
+	return ps
+}()
+
+// at reports whether b[i:] starts with the pattern; false may also mean
+// that fewer than 32 bytes are left.
+func (p *keyPattern) at(b []byte, i int) bool {
+	if b = b[i:]; len(b) < 32 {
+		// The words would run past the end: member's slower
+		// comparison of the name takes these few keys.
+		return false
+	}
+	w := (*[32]byte)(b)
+	return (binary.LittleEndian.Uint64(w[:])^p.w[0])&p.m[0]|
+		(binary.LittleEndian.Uint64(w[8:])^p.w[1])&p.m[1]|
+		(binary.LittleEndian.Uint64(w[16:])^p.w[2])&p.m[2]|
+		(binary.LittleEndian.Uint64(w[24:])^p.w[3])&p.m[3] == 0
+}
 
 func newKeyTable(ids ...uint8) *keyTable {
 	var t keyTable
@@ -351,14 +447,45 @@ var (
 
 // member reads an object member's key at b[i] and the colon after it,
 // returning the key's number in known (kUnknown if it is not listed), the
-// key, and the index of the value. An unlisted key may hold escapes:
-// callers must refuse it (see skipUnknown) unless they skip its value.
+// key, and the index of the value. prev is the number of the key before
+// it in the object, or the object's start slot (startTop...). An unlisted
+// key may hold escapes: callers must refuse it (see skipUnknown) unless
+// they skip its value.
+//
+// A log's writer puts the keys in the same order record after record, so
+// the key that followed prev last time is tried first: one comparison
+// instead of a look-up and a comparison per candidate.
+func (d *Decoder) member(b []byte, i int, known *keyTable, prev int) (id int, key []byte, at int) {
+	if pid := d.next[prev]; pid != kUnknown {
+		if p := &keyPatterns[pid]; p.at(b, i) {
+			if j := skipWS(b, i+p.n); j < len(b) {
+				return int(pid), b[i+1 : i+p.n-2], j
+			}
+			return 0, nil, -1
+		}
+	}
+	id, key, at = member(b, i, known)
+	d.next[prev] = uint8(id)
+	return id, key, at
+}
+
+// member reads a member's key as Decoder.member does, without prediction.
 func member(b []byte, i int, known *keyTable) (id int, key []byte, at int) {
 	if i+1 >= len(b) || b[i] != '"' {
 		return 0, nil, -1
 	}
+	cands := known[b[i+1]]
+	for _, k := range cands {
+		if p := &keyPatterns[k]; p.at(b, i) {
+			if j := skipWS(b, i+p.n); j < len(b) {
+				return int(k), b[i+1 : i+p.n-2], j
+			}
+			return 0, nil, -1
+		}
+	}
+	// A listed key with white space before its colon, or another key.
 	end := -1
-	for _, k := range known[b[i+1]] {
+	for _, k := range cands {
 		// A listed name has no quote or backslash, so the quote after
 		// it closes the key.
 		n := keyNames[k]
@@ -416,11 +543,13 @@ func (d *Decoder) sub(b []byte, i int, r *Record, which int) int {
 	case subOutput:
 		known = outputKeys
 	}
+	prev := numKeys + which
 	for {
-		id, key, j := member(b, i, known)
+		id, key, j := d.member(b, i, known, prev)
 		if j < 0 {
 			return -1
 		}
+		prev = id
 		switch id {
 		case kArn:
 			j = d.str(b, j, r, fIdentity)
@@ -468,11 +597,13 @@ func (d *Decoder) decodeFast(b []byte, r *Record) bool {
 	if i < len(b) && b[i] == '}' {
 		return false // no timestamp: decodeRef reports it
 	}
+	prev := startTop
 	for {
-		id, key, j := member(b, i, topKeys)
+		id, key, j := d.member(b, i, topKeys, prev)
 		if j < 0 {
 			return false
 		}
+		prev = id
 		switch id {
 		case kTimestamp:
 			switch b[j] {
@@ -484,7 +615,7 @@ func (d *Decoder) decodeFast(b []byte, r *Record) bool {
 				if end < 0 {
 					return false
 				}
-				if t, ok := utcSeconds(b[j:end]); ok {
+				if t, ok := d.utcSeconds(b[j:end]); ok {
 					r.Timestamp = t
 				} else if r.Timestamp.UnmarshalJSON(b[j:end]) != nil {
 					return false
@@ -557,6 +688,42 @@ func utcSeconds(lit []byte) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return time.Date(y, time.Month(mo), d, h, mi, s, 0, time.UTC), true
+}
+
+// utcSeconds is the package's utcSeconds, with the last day parsed
+// remembered: records come in time order, so most share the day of the one
+// before, and the time of day is all there is left to parse.
+func (d *Decoder) utcSeconds(lit []byte) (time.Time, bool) {
+	if len(lit) == 22 && binary.LittleEndian.Uint64(lit[1:]) == d.dayHead &&
+		binary.LittleEndian.Uint16(lit[9:]) == d.dayTail &&
+		lit[11] == 'T' && lit[14] == ':' && lit[17] == ':' && lit[20] == 'Z' {
+		if sec := secondOfDay(lit); sec >= 0 {
+			return time.Unix(d.dayStart+int64(sec), 0).UTC(), true
+		}
+	}
+	t, ok := utcSeconds(lit)
+	if ok {
+		d.dayHead = binary.LittleEndian.Uint64(lit[1:])
+		d.dayTail = binary.LittleEndian.Uint16(lit[9:])
+		d.dayStart = t.Unix() - int64(secondOfDay(lit))
+	}
+	return t, ok
+}
+
+// secondOfDay parses the hh:mm:ss of a timestamp of the form utcSeconds
+// takes, or returns -1.
+func secondOfDay(lit []byte) int {
+	h, ok1 := twoDigits(lit[12], lit[13])
+	m, ok2 := twoDigits(lit[15], lit[16])
+	s, ok3 := twoDigits(lit[18], lit[19])
+	if !ok1 || !ok2 || !ok3 || h > 23 || m > 59 || s > 59 {
+		return -1
+	}
+	return h*3600 + m*60 + s
+}
+
+func twoDigits(a, b byte) (int, bool) {
+	return int(a-'0')*10 + int(b-'0'), a-'0' <= 9 && b-'0' <= 9
 }
 
 func daysIn(month, year int) int {

@@ -10,10 +10,14 @@ import (
 
 // checkSameAsRef fails unless Decode (fast path with fallback) and the
 // reference decoder agree exactly on data: the same Record (compared with
-// ==, time location included) or the same error.
+// ==, time location included; without RequestID if d skips it) or the same
+// error.
 func checkSameAsRef(t *testing.T, d *Decoder, data []byte) {
 	t.Helper()
 	want, werr := decodeRef(data)
+	if d.SkipRequestID {
+		want.RequestID = ""
+	}
 	var fast Record
 	if d.decodeFast(data, &fast) {
 		if werr != nil {
@@ -52,6 +56,19 @@ func TestFastDecodeMatchesReference(t *testing.T) {
 		`{"timestamp":"0000-01-01T00:00:00Z","modelId":"m"}`,
 		`{"timestamp":"2026-11-20t10:15:30z","modelId":"m"}`,
 		`{"timestamp":"2026-11-20T10:15:3xZ","modelId":"m"}`,
+		// The day remembered from the record before (Decoder.utcSeconds).
+		`{"timestamp":"2026-11-20T23:59:59Z","modelId":"m"}`,
+		`{"timestamp":"2026-11-20T2:59:59Z","modelId":"m"}`,
+		`{"timestamp":"2026-11-20T23:59:59+00:00","modelId":"m"}`,
+		`{"timestamp":"2026-11-21T00:00:00Z","modelId":"m"}`,
+		`{"timestamp":"2026-11-21T00:00:00Z","modelId":"m"}`,
+		`{"timestamp":"2026-11-21X00:00:00Z","modelId":"m"}`,
+		`{"timestamp":"2026-11-21T00:00:00z","modelId":"m"}`,
+		`{"timestamp":"2026-11-21T:0:00:00Z","modelId":"m"}`,
+		`{"timestamp":"2026-11-21T00:00:/0Z","modelId":"m"}`,
+		`{"timestamp":"2026-11-21T19:59:59Z","modelId":"m"}`,
+		`{"timestamp":"1969-12-31T23:59:59Z","modelId":"m"}`,
+		`{"timestamp":"1969-12-31T00:00:01Z","modelId":"m"}`,
 		`{"timestamp":"2026-11-20T10:15:30Z","timestamp":null,"modelId":"m","modelId":null}`,
 		`{"timestamp":"2026-11-20T10:15:30Z","modelId":"m","input":{"inputTokenCount":0}}`,
 		`{"timestamp":"2026-11-20T10:15:30Z","modelId":"m","input":{"inputTokenCount":00}}`,
@@ -88,8 +105,27 @@ func TestFastDecodeMatchesReference(t *testing.T) {
 	} {
 		inputs = append(inputs, []byte(s))
 	}
+	// Keys in other orders, and near misses of the keys a Decoder expects
+	// next (see Decoder.member), each followed by enough bytes for the
+	// word comparison and then by none.
+	pad := `,"x":"` + strings.Repeat("p", 40) + `"`
+	for _, s := range []string{
+		`{"modelId":"m","timestamp":"2026-11-20T10:15:30Z","region":"r","input":{"cacheReadInputTokenCount":2,"inputTokenCount":5}`,
+		`{"timestamp":"2026-11-20T10:15:30Z","region":"r","modelId":"m","input":{"inputTokenCount":5,"cacheReadInputTokenCount":2}`,
+		`{"timestamp":"2026-11-20T10:15:30Z","region" :"r","modelId":"m","input":{"inputTokenCount" : 5}`,
+		`{"timestamp":"2026-11-20T10:15:30Z","regionX":"r","modelId":"m","input":{"inputTokenCountX":5}`,
+		`{"timestamp":"2026-11-20T10:15:30Z","Region":"r","modelId":"m","input":{"InputTokenCount":5}`,
+		`{"timestamp":"2026-11-20T10:15:30Z","regio\u006e":"r","modelId":"m","input":{"inputTokenCoun\u0074":5}`,
+		`{"timestamp":"2026-11-20T10:15:30Z","region":"r","modelId":"m","input":{"inputTokenCount":5},"region":null`,
+	} {
+		for range 2 {
+			inputs = append(inputs, []byte(s+pad+`}`), []byte(s+`}`))
+		}
+	}
+	noID := Decoder{SkipRequestID: true}
 	for _, in := range inputs {
 		checkSameAsRef(t, &d, in)
+		checkSameAsRef(t, &noID, in)
 	}
 	// Damaged records: truncations and single-byte changes of real ones,
 	// with a fresh Decoder and with one that has remembered values.
@@ -112,6 +148,7 @@ func TestFastDecodeMatchesReference(t *testing.T) {
 		checkSameAsRef(t, &d, b)
 		var fresh Decoder
 		checkSameAsRef(t, &fresh, b)
+		checkSameAsRef(t, &noID, b)
 	}
 }
 

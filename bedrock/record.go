@@ -22,7 +22,7 @@ type Record struct {
 	AccountID        string
 	IdentityARN      string
 	Region           string
-	RequestID        string
+	RequestID        string // empty if the Decoder's SkipRequestID is set
 	Operation        string
 	ModelID          string
 	InputTokens      int64
@@ -54,9 +54,21 @@ type Decoder struct {
 	// MaxRecordSize bounds the record size in bytes; <= 0 means
 	// DefaultMaxRecordSize.
 	MaxRecordSize int
+	// SkipRequestID leaves Record.RequestID empty. The request id is the
+	// one field that differs in every record, so keeping it costs an
+	// allocation per record, a few percent of decoding, which callers that
+	// never read it (the usage report) need not pay. The id is still
+	// checked: a record is accepted or refused as without this option.
+	SkipRequestID bool
 
 	interned map[string]string
 	recent   [fRequest]recentValues
+	next     [numPredict]uint8 // see Decoder.member
+	// The date of the last timestamp parsed (see Decoder.utcSeconds):
+	// its first 8 and last 2 bytes, and its midnight in Unix seconds.
+	dayHead  uint64
+	dayTail  uint16
+	dayStart int64
 }
 
 // DecodeRecord decodes one record with the default size bound.
@@ -82,7 +94,11 @@ func (d *Decoder) Decode(data []byte) (Record, error) {
 	if d.decodeFast(data, &r) {
 		return r, nil
 	}
-	return decodeRef(data)
+	r, err := decodeRef(data)
+	if d.SkipRequestID {
+		r.RequestID = ""
+	}
+	return r, err
 }
 
 // decodeRef is the reference decoder: it handles every input, and the

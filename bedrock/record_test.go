@@ -382,6 +382,8 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var d Decoder
 		checkSameAsRef(t, &d, data) // the fast path changes nothing
+		noID := Decoder{SkipRequestID: true}
+		checkSameAsRef(t, &noID, data) // nor does skipping the request id
 		got, err := DecodeRecord(data)
 		if err != nil {
 			var re *RecordError

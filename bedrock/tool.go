@@ -316,7 +316,7 @@ func readAll(ctx context.Context, src Source, w Window, maxPages int, prog *prog
 	defer cancel()
 	var (
 		agg      Aggregator
-		dec      Decoder
+		dec      = Decoder{SkipRequestID: true} // the report never reads it
 		scan     ReportScan
 		overflow bool
 	)

@@ -274,7 +274,7 @@ func runGo(file string) error {
 	}
 	src := &bedrock.FileSource{FS: os.DirFS(filepath.Dir(file)), Root: filepath.Base(file)}
 	agg := bedrock.NewAggregator()
-	var dec bedrock.Decoder
+	dec := bedrock.Decoder{SkipRequestID: true} // as the report decodes
 	var records int64
 	cpu0 := processCPU()
 	t0 := time.Now()
