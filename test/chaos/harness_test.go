@@ -43,7 +43,7 @@ func loadSettings(t *testing.T) settings {
 	t.Helper()
 	s := settings{sessions: 50, principals: 8, duration: 5 * time.Second, outage: 2 * time.Second, settle: 3 * time.Second}
 	if os.Getenv("MCP_CHAOS") == "1" {
-		s = settings{full: true, sessions: 1000, principals: 8, duration: 60 * time.Second, outage: 10 * time.Second, settle: 10 * time.Second}
+		s = settings{full: true, sessions: 1000, principals: 16, duration: 60 * time.Second, outage: 10 * time.Second, settle: 10 * time.Second}
 	}
 	intVar := func(name string, dst *int, min int) {
 		if v := strings.TrimSpace(os.Getenv(name)); v != "" {
