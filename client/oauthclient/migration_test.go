@@ -68,14 +68,21 @@ func (a *migrationAS) seen() (registrations int, clients, grants []string) {
 	return a.registrations, append([]string(nil), a.tokenClients...), append([]string(nil), a.grants...)
 }
 
-// TestAuthorizationServerMigration: when the resource's metadata names a
-// new authorization server, a refused token is not refreshed at the old
-// one; the client registers with the new one and logs in there, never
-// presenting the old client id to it.
-func TestAuthorizationServerMigration(t *testing.T) {
-	as1, as2 := newMigrationAS(t, "as1"), newMigrationAS(t, "as2")
-	var current atomic.Pointer[migrationAS]
-	current.Store(as1)
+// migrationFixture is a resource whose metadata names the authorization
+// server in current, and a Flow logged in there.
+type migrationFixture struct {
+	current  *atomic.Pointer[migrationAS]
+	resource string // the resource server's base URL
+	flow     *Flow
+	browser  *callbackBrowser
+}
+
+// loggedInAt logs a Flow (clientID "" registers dynamically) in at as,
+// the browser coming back with iss as both servers advertise.
+func loggedInAt(t *testing.T, as *migrationAS, clientID string) *migrationFixture {
+	t.Helper()
+	m := &migrationFixture{current: new(atomic.Pointer[migrationAS])}
+	m.current.Store(as)
 	rs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/.well-known/oauth-protected-resource/mcp" {
 			http.NotFound(w, r)
@@ -83,19 +90,19 @@ func TestAuthorizationServerMigration(t *testing.T) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(oauth.ProtectedResourceMetadata{
-			Resource: "http://" + r.Host + "/mcp", AuthorizationServers: []string{current.Load().URL}})
+			Resource: "http://" + r.Host + "/mcp", AuthorizationServers: []string{m.current.Load().URL}})
 	}))
-	defer rs.Close()
-
-	// The browser comes back with iss, as both servers advertise.
-	browser := &callbackBrowser{tweak: func(q url.Values) url.Values {
-		return url.Values{"code": {"c"}, "state": {q.Get("state")}, "iss": {current.Load().URL}}
+	t.Cleanup(rs.Close)
+	m.resource = rs.URL
+	m.browser = &callbackBrowser{tweak: func(q url.Values) url.Values {
+		return url.Values{"code": {"c"}, "state": {q.Get("state")}, "iss": {m.current.Load().URL}}
 	}}
 	f, err := New(Config{
 		ServerURL:    rs.URL + "/mcp",
+		ClientID:     clientID,
 		RedirectURI:  "http://127.0.0.1:0/callback",
 		Interactive:  true,
-		OpenBrowser:  browser.open,
+		OpenBrowser:  m.browser.open,
 		Out:          io.Discard,
 		StoreDir:     t.TempDir(),
 		LoginTimeout: 30 * time.Second,
@@ -106,13 +113,25 @@ func TestAuthorizationServerMigration(t *testing.T) {
 	if err := f.Login(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+	m.flow = f
+	return m
+}
+
+// TestAuthorizationServerMigration: when the resource's metadata names a
+// new authorization server, a refused token is not refreshed at the old
+// one; the client registers with the new one and logs in there, never
+// presenting the old client id to it.
+func TestAuthorizationServerMigration(t *testing.T) {
+	as1, as2 := newMigrationAS(t, "as1"), newMigrationAS(t, "as2")
+	m := loggedInAt(t, as1, "")
+	f, browser := m.flow, m.browser
 	tok, _ := f.current()
 	if tok == nil || tok.Issuer != as1.URL || tok.ClientID != "as1-client" {
 		t.Fatalf("after the first login: %+v", tok)
 	}
 
-	current.Store(as2)
-	req, _ := http.NewRequest(http.MethodPost, rs.URL+"/mcp", nil)
+	m.current.Store(as2)
+	req, _ := http.NewRequest(http.MethodPost, m.resource+"/mcp", nil)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	refusal := &http.Response{StatusCode: 401, Request: req, Header: http.Header{
 		"Www-Authenticate": {`Bearer error="invalid_token"`}}}
@@ -145,38 +164,13 @@ func TestAuthorizationServerMigration(t *testing.T) {
 // says so rather than present it to the new server.
 func TestAuthorizationServerMigrationConfiguredClient(t *testing.T) {
 	as1, as2 := newMigrationAS(t, "as1"), newMigrationAS(t, "as2")
-	var current atomic.Pointer[migrationAS]
-	current.Store(as1)
-	rs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(oauth.ProtectedResourceMetadata{
-			Resource: "http://" + r.Host + "/mcp", AuthorizationServers: []string{current.Load().URL}})
-	}))
-	defer rs.Close()
-	browser := &callbackBrowser{tweak: func(q url.Values) url.Values {
-		return url.Values{"code": {"c"}, "state": {q.Get("state")}, "iss": {current.Load().URL}}
-	}}
-	f, err := New(Config{
-		ServerURL:    rs.URL + "/mcp",
-		ClientID:     "pre-registered",
-		RedirectURI:  "http://127.0.0.1:0/callback",
-		Interactive:  true,
-		OpenBrowser:  browser.open,
-		Out:          io.Discard,
-		StoreDir:     t.TempDir(),
-		LoginTimeout: 30 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Login(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	m := loggedInAt(t, as1, "pre-registered")
+	f := m.flow
 	tok, _ := f.current()
-	current.Store(as2)
-	req, _ := http.NewRequest(http.MethodPost, rs.URL+"/mcp", nil)
+	m.current.Store(as2)
+	req, _ := http.NewRequest(http.MethodPost, m.resource+"/mcp", nil)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	err = f.Challenge(t.Context(), &http.Response{StatusCode: 401, Request: req, Header: http.Header{}})
+	err := f.Challenge(t.Context(), &http.Response{StatusCode: 401, Request: req, Header: http.Header{}})
 	if !errors.Is(err, ErrLoginRequired) || !strings.Contains(err.Error(), as2.URL) {
 		t.Fatalf("401 after the migration: %v, want ErrLoginRequired naming %s", err, as2.URL)
 	}

@@ -272,27 +272,7 @@ func TestCheckParams(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := CheckParams(params, tt.h, json.RawMessage(tt.args))
-			if tt.kind == 0 {
-				if err != nil {
-					t.Fatalf("unexpected error: %v", err)
-				}
-				return
-			}
-			var me *MismatchError
-			if !errors.As(err, &me) {
-				t.Fatalf("error = %v (%T), want *MismatchError", err, err)
-			}
-			if me.Kind != tt.kind {
-				t.Errorf("kind = %v, want %v (%v)", me.Kind, tt.kind, err)
-			}
-			if sub, ok := strings.CutPrefix(tt.msg, "~"); ok {
-				if !strings.Contains(err.Error(), sub) {
-					t.Errorf("error =\n  %s\nwant it to contain\n  %s", err, sub)
-				}
-			} else if tt.msg != "" && err.Error() != tt.msg {
-				t.Errorf("error =\n  %s\nwant\n  %s", err, tt.msg)
-			}
+			checkMismatch(t, CheckParams(params, tt.h, json.RawMessage(tt.args)), tt.kind, tt.msg)
 		})
 	}
 }
@@ -354,4 +334,32 @@ func TestParseSafeInt(t *testing.T) {
 			t.Errorf("parseSafeInt(%q) = %d, %v; want %d, %v", tt.in, got, err, tt.want, tt.err)
 		}
 	}
+}
+
+// checkMismatch checks err against a table row: no error when kind is 0,
+// else a *MismatchError of that kind whose message is msg, or contains
+// msg without its leading "~" ("" checks no message).
+func checkMismatch(t *testing.T, err error, kind Kind, msg string) *MismatchError {
+	t.Helper()
+	if kind == 0 {
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		return nil
+	}
+	var me *MismatchError
+	if !errors.As(err, &me) {
+		t.Fatalf("error = %v (%T), want *MismatchError", err, err)
+	}
+	if me.Kind != kind {
+		t.Errorf("kind = %v, want %v (%v)", me.Kind, kind, err)
+	}
+	if sub, ok := strings.CutPrefix(msg, "~"); ok {
+		if !strings.Contains(err.Error(), sub) {
+			t.Errorf("error =\n  %s\nwant it to contain\n  %s", err, sub)
+		}
+	} else if msg != "" && err.Error() != msg {
+		t.Errorf("error =\n  %s\nwant\n  %s", err, msg)
+	}
+	return me
 }
